@@ -1,0 +1,49 @@
+# wingapp: `make run` serves a development site, `make test` runs every test.
+# Both set up what they need on a fresh machine.
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+INI    ?= development.ini
+
+.DEFAULT_GOAL := help
+.PHONY: help run test lint format bench system clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: setup.py pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip 'setuptools<82' wheel
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.test-installed: $(VENV)/.installed setup.py
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+run: $(VENV)/.installed ## install, create var/ (secrets, database, admin) and serve on :6543
+	$(BIN)/wingapp $(INI) init
+	$(BIN)/pserve $(INI)
+
+system: ## install the system packages the integration tests use (apt)
+	bash tools/system-packages.sh
+
+test: $(VENV)/.test-installed system ## install test tools, lint, run all tests with 100% coverage
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/pytest --cov=wingapp --cov-branch --cov-report=term-missing --cov-fail-under=100 $(PYTEST_ARGS)
+
+lint: $(VENV)/.test-installed ## ruff check and format check
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+format: $(VENV)/.test-installed ## apply ruff's fixes and formatting
+	$(BIN)/ruff check --fix src tests bench
+	$(BIN)/ruff format src tests bench
+
+bench: $(VENV)/.test-installed ## measure against a bare Pyramid app; writes BENCHMARKS.md
+	$(BIN)/python bench/run.py
+
+clean: ## remove the virtualenv and caches (keeps var/, the data)
+	rm -rf $(VENV) .pytest_cache .ruff_cache .coverage htmlcov src/*.egg-info

@@ -1,0 +1,63 @@
+from setuptools import find_packages, setup
+
+with open("README.md", encoding="utf-8") as f:
+    README = f.read()
+
+requires = [
+    # pyramid 2.1 still imports pkg_resources, which setuptools 82 removed.
+    "setuptools<82",
+    "pyramid>=2.0",
+    "pyramid_tm",
+    "pyramid_retry",
+    "pyramid_zodbconn",
+    "pyramid_chameleon",
+    "zodburi",
+    "ZODB",
+    "BTrees",
+    "persistent",
+    "RelStorage[postgresql]",
+    "transaction",
+    "waitress",
+    "Chameleon",
+    "cryptography",
+    "colander",
+    "argon2-cffi",
+    "zxcvbn",
+    "repoze.sendmail",
+    "orjson",
+    "zope.interface",
+]
+
+tests_require = [
+    "WebTest",
+    "pytest",
+    "pytest-cov",
+    "coverage",
+    "ruff",
+    "aiosmtpd",
+    "playwright",
+]
+
+setup(
+    name="wingapp",
+    version="0.1.0",
+    description="Accounts and two-step verification on Pyramid and ZODB",
+    long_description=README,
+    long_description_content_type="text/markdown",
+    classifiers=[
+        "Programming Language :: Python :: 3",
+        "Framework :: Pyramid",
+        "Topic :: Internet :: WWW/HTTP :: WSGI :: Application",
+    ],
+    python_requires=">=3.11",
+    package_dir={"": "src"},
+    packages=find_packages("src"),
+    include_package_data=True,
+    zip_safe=False,
+    install_requires=requires,
+    extras_require={"test": tests_require},
+    entry_points={
+        "paste.app_factory": ["main = wingapp:main"],
+        "console_scripts": ["wingapp = wingapp.scripts.cli:main"],
+    },
+)

@@ -1,0 +1,32 @@
+"""wingapp: accounts and two-step verification on Pyramid and ZODB."""
+
+from __future__ import annotations
+
+from pyramid.config import Configurator
+
+from .resources import bootstrap, root_factory
+
+
+def main(global_config, **settings):
+    """The WSGI application (``paste.app_factory``)."""
+    # The explicit manager makes any use of the transaction outside a
+    # request's scope an error instead of a silent, separate transaction.
+    settings.setdefault("tm.manager_hook", "pyramid_tm.explicit_manager")
+    settings.setdefault("retry.attempts", "3")
+    with Configurator(settings=settings, root_factory=root_factory) as config:
+        config.include("pyramid_chameleon")
+        config.include("pyramid_tm")
+        config.include("pyramid_retry")
+        config.include("pyramid_zodbconn")
+        config.include(".keys")
+        config.include(".renderers")
+        config.include(".negotiation")
+        config.include(".headers")
+        config.include(".security")
+        config.include(".sessions")
+        config.include(".views")
+        config.include(".users")
+        config.include(".codes")
+        config.include(".reports")
+        bootstrap(config.registry._zodb_databases[""])
+    return config.make_wsgi_app()

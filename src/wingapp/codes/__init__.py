@@ -1,0 +1,5 @@
+"""One-time verification codes."""
+
+
+def includeme(config):
+    config.scan(".")

@@ -1,0 +1,125 @@
+"""The one container class every folder in the tree is built on."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from BTrees.Length import Length
+from BTrees.OOBTree import OOBTree
+from persistent import Persistent
+from zope.interface import implementer
+
+from .interfaces import IFolder
+
+MAX_NAME_LENGTH = 255
+
+
+class FolderNameError(ValueError):
+    """A name a folder refuses; the message is meant for a person."""
+
+
+def check_name(name: Any, folder: Folder | None = None) -> str:
+    """Return ``name`` if a folder may hold an item under it, else raise.
+
+    The rules keep every name usable as one URL path segment that traversal
+    resolves to the item itself, not to a view or a parent.
+    """
+    if not isinstance(name, str):
+        raise FolderNameError("A name must be text.")
+    if not name:
+        raise FolderNameError("A name may not be empty.")
+    if "/" in name:
+        raise FolderNameError("A name may not contain '/'.")
+    if name.startswith("@@"):
+        raise FolderNameError("A name may not start with '@@' (that means a view).")
+    if name[0] in ".+":
+        raise FolderNameError("A name may not start with '.' or '+'.")
+    if len(name) > MAX_NAME_LENGTH:
+        raise FolderNameError(
+            f"A name may be at most {MAX_NAME_LENGTH} characters long."
+        )
+    if not name.isprintable():
+        raise FolderNameError("A name may not contain control characters.")
+    if folder is not None and name in folder:
+        raise FolderNameError(f"The name {name!r} is already taken.")
+    return name
+
+
+@implementer(IFolder)
+class Folder(Persistent):
+    """A container backed by an OOBTree.
+
+    The length is a ``BTrees.Length`` so that two transactions adding items
+    at once do not conflict on the count.
+    """
+
+    __name__: str | None = None
+    __parent__: Any = None
+    title = ""
+
+    def __init__(self, title: str = "") -> None:
+        self.data = OOBTree()
+        self._num_items = Length()
+        self.title = title
+
+    def __getitem__(self, name: str) -> Any:
+        return self.data[name]
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return self.data.get(name, default)
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and name in self.data
+
+    def __len__(self) -> int:
+        return self._num_items()
+
+    def __bool__(self) -> bool:
+        # An empty folder is still a folder; never let `if folder:` lie.
+        return True
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.data.keys())
+
+    def keys(self) -> Iterator[str]:
+        return iter(self.data.keys())
+
+    def values(self) -> Iterator[Any]:
+        return iter(self.data.values())
+
+    def items(self) -> Iterator[tuple[str, Any]]:
+        return iter(self.data.items())
+
+    def add(self, name: str, other: Any) -> Any:
+        """Add ``other`` under ``name`` and tell it where it lives."""
+        check_name(name, self)
+        other.__name__ = name
+        other.__parent__ = self
+        self.data[name] = other
+        self._num_items.change(1)
+        return other
+
+    def remove(self, name: str) -> Any:
+        other = self.data.pop(name)
+        self._num_items.change(-1)
+        other.__parent__ = None
+        return other
+
+    def page(
+        self, offset: int = 0, limit: int = 20, reverse: bool = False
+    ) -> list[tuple[str, Any]]:
+        """Items ``offset`` to ``offset + limit`` in name order.
+
+        BTree item sequences index buckets directly, so a page costs what it
+        holds, not the size of the folder.
+        """
+        if offset < 0 or limit < 0:
+            raise ValueError("offset and limit must not be negative")
+        items = self.data.items()
+        total = len(self)
+        if not reverse:
+            return list(items[offset : offset + limit])
+        stop = max(total - offset, 0)
+        start = max(stop - limit, 0)
+        return list(reversed(items[start:stop]))

@@ -1,0 +1,21 @@
+"""Every permission name, in one place, "domain:object:verb" style."""
+
+VIEW = "view"
+"""Public pages: home, sign-in, registration."""
+
+ADMIN_BROWSE = "admin:tree:read"
+"""List any container and see any resource's metadata."""
+
+USER_READ = "users:self:read"
+USER_WRITE = "users:self:write"
+
+ADMIN_USERS_WRITE = "admin:users:write"
+ADMIN_CODES_READ = "admin:codes:read"
+ADMIN_REPORTS_READ = "admin:reports:read"
+
+ROLE_ADMIN = "role:admin"
+ROLE_USER = "role:user"
+
+
+def user_principal(login: str) -> str:
+    return f"user:{login}"

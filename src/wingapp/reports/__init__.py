@@ -1,0 +1,5 @@
+"""Reports built from the event log."""
+
+
+def includeme(config):
+    config.scan(".")

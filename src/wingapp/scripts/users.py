@@ -1,0 +1,59 @@
+"""``wingapp CONFIG add-user LOGIN --email EMAIL [--admin]``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..users.models import AccountError
+from ..users.passwords import generate_password
+from ..users.services import create_user
+from .env import open_app
+
+
+def register(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        "add-user",
+        help="add an account",
+        description="The password is read from standard input when it is not a "
+        "terminal; otherwise (or if the input is empty) one is generated and printed.",
+    )
+    p.add_argument("login")
+    p.add_argument("--email", required=True)
+    p.add_argument("--admin", action="store_true", help="give the admin role")
+    p.set_defaults(run=run_add_user)
+
+
+def read_password(stdin: Any) -> str | None:
+    if stdin.isatty():
+        return None
+    line = stdin.readline().rstrip("\r\n")
+    return line or None
+
+
+def run_add_user(args: Any, stdin: Any, stdout: Any) -> int:
+    from .cli import CommandError
+
+    given = read_password(stdin)
+    password = given or generate_password()
+    roles = ("user", "admin") if args.admin else ("user",)
+    with open_app(args.config_uri) as env, env.tm:
+        try:
+            user = create_user(
+                env.root["users"],
+                args.login,
+                args.email,
+                password,
+                hasher=env.registry.password_hasher,
+                keyring=env.registry.keyring,
+                now=env.now,
+                roles=roles,
+                email_confirmed=True,
+            )
+        except AccountError as e:
+            # Leaving the block on an exception aborts the transaction.
+            raise CommandError(str(e)) from None
+        env.tm.get().note(f"wingapp add-user {user.__name__}")
+    print(f"Added {user.__name__!r} ({', '.join(roles)}).", file=stdout)
+    if given is None:
+        print(f"Password (shown once): {password}", file=stdout)
+    return 0

@@ -1,0 +1,47 @@
+"""The one security policy: identity from the session, access from ACLs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pyramid.authorization import ACLHelper, Authenticated, Everyone
+
+from .permissions import user_principal
+
+
+class SecurityPolicy:
+    """Who the request is, from its server-side session; what they may do,
+    from the ``__acl__`` of the context and its parents."""
+
+    def __init__(self, helper: ACLHelper | None = None) -> None:
+        self.helper = helper or ACLHelper()
+
+    def identity(self, request: Any) -> Any:
+        return request.signed_in_user
+
+    def authenticated_userid(self, request: Any) -> str | None:
+        user = self.identity(request)
+        return None if user is None else user.__name__
+
+    def principals(self, request: Any) -> list[str]:
+        principals = [Everyone]
+        user = self.identity(request)
+        if user is not None:
+            principals.append(Authenticated)
+            principals.append(user_principal(user.__name__))
+            principals.extend(f"role:{role}" for role in sorted(user.roles))
+        return principals
+
+    def permits(self, request: Any, context: Any, permission: str) -> Any:
+        return self.helper.permits(context, self.principals(request), permission)
+
+    def remember(self, request: Any, userid: str, **kw: Any) -> list:
+        # Sign-in state lives in the server-side session, not in a header.
+        return []
+
+    def forget(self, request: Any, **kw: Any) -> list:
+        return []
+
+
+def includeme(config) -> None:
+    config.set_security_policy(SecurityPolicy())

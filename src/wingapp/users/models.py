@@ -1,0 +1,141 @@
+"""The users container and the user account."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import datetime
+from typing import Any
+
+from BTrees.OOBTree import OOBTree
+from persistent import Persistent
+from pyramid.authorization import Allow
+from zope.interface import implementer
+
+from ..folder import Folder
+from ..interfaces import IUser, IUsers
+from ..permissions import USER_READ, USER_WRITE, user_principal
+
+LOGIN_PATTERN = re.compile(r"[^\W_][\w.-]{1,30}[^\W_]\Z")
+EMAIL_PATTERN = re.compile(r"[^@\s]{1,64}@[^@\s.]+(\.[^@\s.]+)+\Z")
+MAX_EMAIL_LENGTH = 254
+ROLES = ("user", "admin")
+
+
+class AccountError(ValueError):
+    """An account change that is refused; the message is for a person."""
+
+
+def normalize_login(login: str) -> str:
+    """NFKC then case-fold, so full-width and ordinary letters, or upper and lower case, name one account."""
+    return unicodedata.normalize("NFKC", login).strip().casefold()
+
+
+def check_login(login: str) -> str:
+    normalized = normalize_login(login)
+    if not LOGIN_PATTERN.match(normalized):
+        raise AccountError(
+            "A login name has 3 to 32 letters, digits, dots, dashes or "
+            "underscores, and starts and ends with a letter or digit."
+        )
+    return normalized
+
+
+def normalize_email(email: str) -> str:
+    return unicodedata.normalize("NFKC", email).strip()
+
+
+def check_email(email: str) -> str:
+    normalized = normalize_email(email)
+    if len(normalized) > MAX_EMAIL_LENGTH or not EMAIL_PATTERN.match(normalized):
+        raise AccountError("Enter an email address like name@example.org.")
+    return normalized
+
+
+def email_key(email: str) -> str:
+    """What the email index hashes: mail systems treat addresses as
+    case-insensitive in practice, so one person cannot register twice by
+    changing case."""
+    return normalize_email(email).casefold()
+
+
+@implementer(IUsers)
+class Users(Folder):
+    """Accounts, each held under its normalised login name.
+
+    ``by_email`` maps the keyed hash of an address to a login; the address
+    itself is only ever stored encrypted, on the user.
+    """
+
+    def __init__(self, title: str = "") -> None:
+        super().__init__(title)
+        self.by_email = OOBTree()
+
+    def find_by_email(self, email_index: str) -> User | None:
+        login = self.by_email.get(email_index)
+        return None if login is None else self.get(login)
+
+    def add_user(self, login: str, user: User) -> User:
+        if user.email_index is not None and user.email_index in self.by_email:
+            raise AccountError("An account with this email address exists already.")
+        self.add(login, user)
+        if user.email_index is not None:
+            self.by_email[user.email_index] = login
+        return user
+
+    def reindex_email(self, user: User, old_index: str | None) -> None:
+        if old_index is not None and self.by_email.get(old_index) == user.__name__:
+            del self.by_email[old_index]
+        if user.email_index is not None:
+            self.by_email[user.email_index] = user.__name__
+
+    def remove(self, name: str) -> Any:
+        user = super().remove(name)
+        if user.email_index is not None and self.by_email.get(user.email_index) == name:
+            del self.by_email[user.email_index]
+        return user
+
+
+@implementer(IUser)
+class User(Persistent):
+    """An account. Personal data (the email address) is kept encrypted."""
+
+    __name__: str | None = None
+    __parent__: Any = None
+
+    def __init__(self, created: datetime, roles: tuple[str, ...] = ("user",)) -> None:
+        self.created = created
+        self.roles = tuple(roles)
+        self.password_hash = ""
+        self.password_changed: datetime | None = None
+        self.email_token: bytes | None = None
+        self.email_index: str | None = None
+        self.email_confirmed = False
+        self.last_sign_in: datetime | None = None
+
+    @property
+    def __acl__(self) -> list:
+        mine = user_principal(self.__name__)
+        return [(Allow, mine, (USER_READ, USER_WRITE))]
+
+    @property
+    def login(self) -> str | None:
+        return self.__name__
+
+    @property
+    def is_admin(self) -> bool:
+        return "admin" in self.roles
+
+    def set_email(self, email: str, keyring: Any) -> None:
+        email = check_email(email)
+        self.email_token = keyring.encrypt(email)
+        self.email_index = keyring.mac("email", email_key(email))
+
+    def email(self, keyring: Any) -> str | None:
+        return None if self.email_token is None else keyring.decrypt(self.email_token)
+
+    def set_roles(self, roles: tuple[str, ...]) -> None:
+        unknown = set(roles) - set(ROLES)
+        if unknown:
+            raise AccountError(f"Unknown role: {', '.join(sorted(unknown))}.")
+        self.roles = tuple(r for r in ROLES if r in roles)

@@ -1,0 +1,185 @@
+"""Password policy and hashing (numbers from SECURITY.md).
+
+argon2id is the default scheme; PBKDF2-HMAC-SHA512 is there for sites that
+must use FIPS-approved primitives. Hashes made with another scheme or with
+weaker parameters verify and are then re-hashed at the next sign-in.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+import threading
+import unicodedata
+from dataclasses import dataclass
+
+import argon2
+from argon2.exceptions import InvalidHashError, VerificationError
+from zxcvbn import zxcvbn
+
+MIN_LENGTH = 15
+MAX_LENGTH = 128
+MIN_SCORE = 3
+# zxcvbn's run time grows quickly with length; the first 100 characters are
+# plenty to judge whether a password is guessable.
+SCORED_PREFIX = 100
+
+PBKDF2_PREFIX = "$pbkdf2-sha512$"
+
+
+def normalize_password(password: str) -> str:
+    return unicodedata.normalize("NFKC", password)
+
+
+@dataclass(frozen=True)
+class Strength:
+    score: int
+    warning: str
+    suggestions: tuple[str, ...]
+
+
+def strength(password: str, user_inputs: tuple[str, ...] = ()) -> Strength:
+    result = zxcvbn(
+        normalize_password(password)[:SCORED_PREFIX], user_inputs=list(user_inputs)
+    )
+    feedback = result.get("feedback") or {}
+    return Strength(
+        score=int(result["score"]),
+        warning=feedback.get("warning") or "",
+        suggestions=tuple(feedback.get("suggestions") or ()),
+    )
+
+
+def password_problems(
+    password: str,
+    user_inputs: tuple[str, ...] = (),
+    min_length: int = MIN_LENGTH,
+    max_length: int = MAX_LENGTH,
+    min_score: int = MIN_SCORE,
+) -> list[str]:
+    """Why ``password`` is refused, as sentences for the person choosing it."""
+    normalized = normalize_password(password)
+    if len(normalized) < min_length:
+        return [f"Use at least {min_length} characters (a few words make it easy)."]
+    if len(normalized) > max_length:
+        return [f"Use at most {max_length} characters."]
+    if not normalized.isprintable():
+        return ["Use printable characters only (no control characters)."]
+    found = strength(normalized, user_inputs)
+    if found.score < min_score:
+        reason = found.warning or "This password is too easy to guess."
+        return [
+            f"{reason.rstrip('.')}. Add more words or characters that are less common."
+        ]
+    return []
+
+
+def generate_password() -> str:
+    """A random password well inside the policy (24 characters, ~144 bits)."""
+    return secrets.token_urlsafe(18)
+
+
+def _ab64_encode(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii").rstrip("=").replace("+", ".")
+
+
+def _ab64_decode(text: str) -> bytes:
+    text = text.replace(".", "+")
+    return base64.b64decode(text + "=" * (-len(text) % 4))
+
+
+class PasswordHasher:
+    """Hashes and verifies passwords; bounds how many hash at once.
+
+    Every argon2 hash takes ``memory_cost`` KiB; the semaphore keeps a burst
+    of sign-ins from taking more than ``max_concurrent`` times that.
+    """
+
+    def __init__(
+        self,
+        scheme: str = "argon2id",
+        time_cost: int = 3,
+        memory_cost: int = 65536,
+        parallelism: int = 4,
+        pbkdf2_iterations: int = 220_000,
+        max_concurrent: int = 4,
+    ) -> None:
+        if scheme not in ("argon2id", "pbkdf2-sha512"):
+            raise ValueError(f"unknown password scheme {scheme!r}")
+        self.scheme = scheme
+        self.pbkdf2_iterations = pbkdf2_iterations
+        self._argon2 = argon2.PasswordHasher(
+            time_cost=time_cost,
+            memory_cost=memory_cost,
+            parallelism=parallelism,
+            type=argon2.Type.ID,
+        )
+        self._slots = threading.BoundedSemaphore(max_concurrent)
+
+    @classmethod
+    def from_settings(cls, settings: dict) -> PasswordHasher:
+        def number(name: str, default: int) -> int:
+            return int(settings.get(f"passwords.{name}", default))
+
+        return cls(
+            scheme=settings.get("passwords.scheme", "argon2id"),
+            time_cost=number("argon2_time_cost", 3),
+            memory_cost=number("argon2_memory_cost", 65536),
+            parallelism=number("argon2_parallelism", 4),
+            pbkdf2_iterations=number("pbkdf2_iterations", 220_000),
+            max_concurrent=number("max_concurrent_hashes", 4),
+        )
+
+    def hash(self, password: str) -> str:
+        password = normalize_password(password)
+        with self._slots:
+            if self.scheme == "argon2id":
+                return self._argon2.hash(password)
+            return self._pbkdf2(
+                password, secrets.token_bytes(16), self.pbkdf2_iterations
+            )
+
+    def _pbkdf2(self, password: str, salt: bytes, iterations: int) -> str:
+        digest = hashlib.pbkdf2_hmac(
+            "sha512", password.encode("utf-8"), salt, iterations
+        )
+        return (
+            f"{PBKDF2_PREFIX}{iterations}${_ab64_encode(salt)}${_ab64_encode(digest)}"
+        )
+
+    def verify(self, stored: str, password: str) -> bool:
+        password = normalize_password(password)
+        with self._slots:
+            if stored.startswith(PBKDF2_PREFIX):
+                return self._verify_pbkdf2(stored, password)
+            try:
+                return self._argon2.verify(stored, password)
+            except (VerificationError, InvalidHashError):
+                return False
+
+    def _verify_pbkdf2(self, stored: str, password: str) -> bool:
+        try:
+            iterations_text, salt_text, digest_text = stored[
+                len(PBKDF2_PREFIX) :
+            ].split("$")
+            iterations = int(iterations_text)
+            salt = _ab64_decode(salt_text)
+            expected = _ab64_decode(digest_text)
+        except ValueError:
+            return False
+        digest = hashlib.pbkdf2_hmac(
+            "sha512", password.encode("utf-8"), salt, iterations
+        )
+        return hmac.compare_digest(digest, expected)
+
+    def needs_rehash(self, stored: str) -> bool:
+        if stored.startswith(PBKDF2_PREFIX):
+            if self.scheme != "pbkdf2-sha512":
+                return True
+            iterations = int(stored[len(PBKDF2_PREFIX) :].split("$", 1)[0])
+            return iterations < self.pbkdf2_iterations
+        if self.scheme != "argon2id":
+            return True
+        return self._argon2.check_needs_rehash(stored)

@@ -1,0 +1,151 @@
+"""Fixtures shared by every test: a throwaway database and secrets."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import transaction
+import webtest
+from pyramid import testing
+
+from wingapp import main
+from wingapp.keys import KeyPaths, ensure_keys, load_keyring
+
+# OWASP's minimum argon2id parameters: the lower bound SECURITY.md allows,
+# and quick enough to hash a few hundred times in a test run.
+FAST_HASHING = {
+    "passwords.argon2_time_cost": "2",
+    "passwords.argon2_memory_cost": "19456",
+    "passwords.argon2_parallelism": "1",
+}
+
+
+@pytest.fixture
+def key_paths(tmp_path: Path) -> KeyPaths:
+    paths = KeyPaths(
+        session_secret=tmp_path / "secrets" / "session_secret",
+        encryption_keys=tmp_path / "secrets" / "encryption_keys",
+        index_key=tmp_path / "secrets" / "index_key",
+    )
+    ensure_keys(paths)
+    return paths
+
+
+@pytest.fixture
+def keyring(key_paths: KeyPaths) -> Any:
+    return load_keyring(key_paths)
+
+
+@pytest.fixture
+def zodb_uri() -> str:
+    return "memory://"
+
+
+@pytest.fixture
+def settings(tmp_path: Path, key_paths: KeyPaths, zodb_uri: str) -> dict[str, str]:
+    return {
+        "zodbconn.uri": zodb_uri,
+        "wingapp.session_secret_file": str(key_paths.session_secret),
+        "wingapp.encryption_keys_file": str(key_paths.encryption_keys),
+        "wingapp.index_key_file": str(key_paths.index_key),
+        "session.secure_cookie": "false",
+        **FAST_HASHING,
+    }
+
+
+@pytest.fixture
+def app(settings: dict[str, str]) -> Iterator[Any]:
+    wsgi_app = main({}, **settings)
+    yield wsgi_app
+    for db in wsgi_app.registry._zodb_databases.values():
+        db.close()
+
+
+@pytest.fixture
+def testapp(app: Any) -> webtest.TestApp:
+    return webtest.TestApp(app, extra_environ={"HTTP_HOST": "example.com"})
+
+
+@pytest.fixture
+def db(app: Any) -> Any:
+    return app.registry._zodb_databases[""]
+
+
+@pytest.fixture
+def tm() -> transaction.TransactionManager:
+    return transaction.TransactionManager(explicit=True)
+
+
+@pytest.fixture
+def dbroot(db: Any, tm: Any) -> Iterator[Any]:
+    """The application root, in a connection of the test's own.
+
+    Tests begin and commit with ``tm`` around whatever they change.
+    """
+    conn = db.open(transaction_manager=tm)
+    yield lambda: conn.root()["wingapp"]
+    with contextlib.suppress(transaction.interfaces.NoTransaction):
+        tm.abort()
+    conn.close()
+
+
+@pytest.fixture
+def config(app: Any) -> Iterator[Any]:
+    """A configurator over the real app's registry, for unit tests of views."""
+    with testing.testConfig(registry=app.registry) as cfg:
+        yield cfg
+
+
+LOGGING = """
+[loggers]
+keys = root
+
+[handlers]
+keys = console
+
+[formatters]
+keys = generic
+
+[logger_root]
+level = WARN
+handlers = console
+
+[handler_console]
+class = StreamHandler
+args = (sys.stderr,)
+level = NOTSET
+formatter = generic
+
+[formatter_generic]
+format = %(levelname)s [%(name)s] %(message)s
+"""
+
+
+def write_ini(path: Path, settings: dict[str, str], port: int = 6543) -> Path:
+    """An ini file like development.ini, with the test's own settings."""
+    lines = ["[app:main]", "use = egg:wingapp"]
+    lines += [f"{k} = {v}" for k, v in settings.items()]
+    lines += [
+        "",
+        "[server:main]",
+        "use = egg:waitress#main",
+        f"listen = 127.0.0.1:{port}",
+    ]
+    path.write_text("\n".join(lines) + "\n" + LOGGING.replace("%(", "%%("))
+    return path
+
+
+@pytest.fixture
+def file_settings(settings: dict[str, str], tmp_path: Path) -> dict[str, str]:
+    """Settings with a FileStorage, for tests that need a second process or
+    the bytes of the database file."""
+    return {**settings, "zodbconn.uri": f"file://{tmp_path}/Data.fs"}
+
+
+@pytest.fixture
+def ini_file(tmp_path: Path, file_settings: dict[str, str]) -> Path:
+    return write_ini(tmp_path / "test.ini", file_settings)

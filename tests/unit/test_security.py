@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from pyramid import testing
+from pyramid.authorization import Authenticated, Everyone
+
+from wingapp.permissions import ADMIN_BROWSE, USER_READ, VIEW
+from wingapp.resources import make_root
+from wingapp.security import SecurityPolicy
+from wingapp.users.models import User
+
+
+def request_for(user):
+    request = testing.DummyRequest()
+    request.signed_in_user = user
+    return request
+
+
+def make_user(name, roles=("user",)):
+    root = make_root()
+    return root, root["users"].add(name, User(datetime.now(UTC), roles=roles))
+
+
+def test_anonymous_sees_public_pages_only():
+    policy = SecurityPolicy()
+    root = make_root()
+    request = request_for(None)
+    assert policy.principals(request) == [Everyone]
+    assert policy.authenticated_userid(request) is None
+    assert policy.permits(request, root, VIEW)
+    assert not policy.permits(request, root["users"], ADMIN_BROWSE)
+
+
+def test_a_user_reads_their_own_page_only():
+    policy = SecurityPolicy()
+    root, ada = make_user("ada")
+    bob = root["users"].add("bob", User(datetime.now(UTC)))
+    request = request_for(ada)
+    assert policy.authenticated_userid(request) == "ada"
+    assert policy.principals(request) == [
+        Everyone,
+        Authenticated,
+        "user:ada",
+        "role:user",
+    ]
+    assert policy.permits(request, ada, USER_READ)
+    assert not policy.permits(request, bob, USER_READ)
+    assert not policy.permits(request, root["users"], ADMIN_BROWSE)
+
+
+def test_admins_may_do_everything():
+    policy = SecurityPolicy()
+    root, admin = make_user("root", roles=("user", "admin"))
+    other = root["users"].add("bob", User(datetime.now(UTC)))
+    request = request_for(admin)
+    assert policy.permits(request, root["users"], ADMIN_BROWSE)
+    assert policy.permits(request, other, USER_READ)
+    assert policy.remember(request, "root") == []
+    assert policy.forget(request) == []

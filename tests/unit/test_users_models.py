@@ -1,0 +1,112 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from wingapp.users.models import (
+    AccountError,
+    User,
+    Users,
+    check_email,
+    check_login,
+    email_key,
+)
+
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("given", "stored"),
+    [
+        ("Bob", "bob"),
+        ("ＢＯＢ", "bob"),
+        (" ada.l-1 ", "ada.l-1"),
+        ("Straße", "strasse"),
+    ],
+)
+def test_login_names_are_normalised(given, stored):
+    assert check_login(given) == stored
+
+
+@pytest.mark.parametrize(
+    "bad", ["ab", "-bob", "bob-", "a b c", "x" * 33, "bob/", "@@x"]
+)
+def test_bad_login_names_are_refused(bad):
+    with pytest.raises(AccountError, match="3 to 32"):
+        check_login(bad)
+
+
+@pytest.mark.parametrize(
+    "bad", ["nobody", "a@b", "a b@example.org", "x@" + "y" * 250 + ".org"]
+)
+def test_bad_emails_are_refused(bad):
+    with pytest.raises(AccountError, match="email address"):
+        check_email(bad)
+
+
+def test_email_is_encrypted_and_indexed_case_insensitively(keyring):
+    users = Users()
+    user = User(created=NOW)
+    user.set_email("Ada@Example.org", keyring)
+    assert b"Ada" not in user.email_token
+    assert user.email(keyring) == "Ada@Example.org"
+    users.add_user("ada", user)
+    assert (
+        users.find_by_email(keyring.mac("email", email_key("ada@example.ORG"))) is user
+    )
+    assert users.find_by_email(keyring.mac("email", "nobody")) is None
+
+    twin = User(created=NOW)
+    twin.set_email("ADA@example.org", keyring)
+    with pytest.raises(AccountError, match="exists already"):
+        users.add_user("ada2", twin)
+    assert "ada2" not in users
+
+
+def test_reindex_and_remove_keep_the_index_right(keyring):
+    users = Users()
+    user = users.add_user("ada", User(created=NOW))
+    assert user.email(keyring) is None
+    old = user.email_index
+    user.set_email("ada@example.org", keyring)
+    users.reindex_email(user, old)
+    first = user.email_index
+    user.set_email("ada@example.net", keyring)
+    users.reindex_email(user, first)
+    assert users.find_by_email(first) is None
+    assert users.find_by_email(user.email_index) is user
+    users.remove("ada")
+    assert users.find_by_email(user.email_index) is None
+    assert len(users.by_email) == 0
+
+
+def test_roles_and_acl(keyring):
+    user = User(created=NOW)
+    user.__name__ = "ada"
+    assert not user.is_admin
+    assert user.login == "ada"
+    user.set_roles(("admin", "user"))
+    assert user.roles == ("user", "admin")
+    assert user.is_admin
+    with pytest.raises(AccountError, match="Unknown role: god"):
+        user.set_roles(("god",))
+    assert user.__acl__[0][1] == "user:ada"
+
+
+def test_reindex_leaves_another_users_entry_alone(keyring):
+    users = Users()
+    ada = User(created=NOW)
+    ada.set_email("ada@example.org", keyring)
+    users.add_user("ada", ada)
+    bob = users.add_user("bob", User(created=NOW))
+    # bob claims to have had ada's address: her entry must stay hers.
+    users.reindex_email(bob, ada.email_index)
+    assert users.find_by_email(ada.email_index) is ada
+
+
+def test_removing_a_user_without_email_is_fine():
+    users = Users()
+    users.add_user("ghost", User(created=NOW))
+    assert users.remove("ghost").email_index is None
+    assert len(users) == 0

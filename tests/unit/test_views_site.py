@@ -1,0 +1,97 @@
+"""Site views called directly, as an admin, through a test security policy."""
+
+from __future__ import annotations
+
+import pytest
+from pyramid import testing
+from pyramid.httpexceptions import HTTPBadRequest
+
+from wingapp.folder import Folder
+from wingapp.renderers import json_renderer_factory
+from wingapp.resources import bootstrap, make_root
+from wingapp.views.folder import FolderViews
+from wingapp.views.home import home, home_json
+
+
+class Thing:
+    pass
+
+
+@pytest.fixture
+def root():
+    root = make_root()
+    for i in range(45):
+        root["users"].add(f"user{i:02d}", Thing())
+    return root
+
+
+def as_admin(config, **params):
+    config.testing_securitypolicy(userid="admin", permissive=True)
+    return testing.DummyRequest(params=params)
+
+
+def test_listing_pages_and_sorts(config, root):
+    request = as_admin(config, page="2", size="20", sort="-name")
+    data = FolderViews(root["users"], request).json()
+    assert data["length"] == 45
+    assert data["pages"] == 3
+    assert data["page"] == 2
+    assert [i["name"] for i in data["items"]][:2] == ["user24", "user23"]
+    assert data["items"][0] == {
+        "name": "user24",
+        "type": "thing",
+        "url": "http://example.com/users/user24/",
+    }
+
+
+def test_listing_html_offers_page_links(config, root):
+    request = as_admin(config)
+    data = FolderViews(root["users"], request).html()
+    assert len(data["items"]) == 20
+    assert data["page_url"](2, 20, "name") == (
+        "http://example.com/users/?page=2&size=20&sort=name"
+    )
+
+
+@pytest.mark.parametrize(
+    ("params", "named"),
+    [
+        ({"page": "0"}, "page"),
+        ({"page": "x"}, "page"),
+        ({"size": "1000"}, "size"),
+        ({"sort": "age"}, "sort"),
+    ],
+)
+def test_bad_listing_parameters_are_a_400_naming_them(config, root, params, named):
+    request = as_admin(config, **params)
+    with pytest.raises(HTTPBadRequest, match=f"Bad query parameters: {named}"):
+        FolderViews(root["users"], request).json()
+
+
+def test_empty_folder_has_one_page(config):
+    folder = Folder()
+    data = FolderViews(folder, as_admin(config)).json()
+    assert (data["length"], data["pages"], data["items"]) == (0, 1, [])
+
+
+def test_home_json_lists_containers_for_admins(config, root):
+    request = as_admin(config)
+    data = home_json(root, request)
+    assert [c["name"] for c in data["containers"]] == ["codes", "reports", "users"]
+    assert data["containers"][2]["length"] == 45
+    assert data["generation"] == root.generation
+    assert home(root, request) == {"title": "wingapp"}
+
+
+def test_json_renderer_keeps_an_explicit_content_type():
+    render = json_renderer_factory(None)
+    request = testing.DummyRequest()
+    request.response.content_type = "application/problem+json"
+    assert render({"a": 1}, {"request": request}) == b'{"a":1}'
+    assert request.response.content_type == "application/problem+json"
+    assert render([1], {}) == b"[1]"
+
+
+def test_bootstrap_creates_the_tree_only_once(db):
+    # The app fixture has bootstrapped this database already.
+    assert bootstrap(db) is False
