@@ -53,6 +53,9 @@ def settings(tmp_path: Path, key_paths: KeyPaths, zodb_uri: str) -> dict[str, st
         "wingapp.encryption_keys_file": str(key_paths.encryption_keys),
         "wingapp.index_key_file": str(key_paths.index_key),
         "session.secure_cookie": "false",
+        "mail.transport": "maildir",
+        "mail.maildir": str(tmp_path / "mail"),
+        "mail.default_sender": "wingapp <wingapp@example.org>",
         **FAST_HASHING,
     }
 

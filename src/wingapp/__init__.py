@@ -13,18 +13,24 @@ def main(global_config, **settings):
     # request's scope an error instead of a silent, separate transaction.
     settings.setdefault("tm.manager_hook", "pyramid_tm.explicit_manager")
     settings.setdefault("retry.attempts", "3")
+    settings.setdefault("tm.commit_veto", "wingapp.txn.commit_veto")
+    # The audit log names the user; annotating would look the session up
+    # before traversal, for every request.
+    settings.setdefault("tm.annotate_user", "false")
     with Configurator(settings=settings, root_factory=root_factory) as config:
         config.include("pyramid_chameleon")
         config.include("pyramid_tm")
         config.include("pyramid_retry")
         config.include("pyramid_zodbconn")
         config.include(".keys")
+        config.include(".audit")
         config.include(".renderers")
         config.include(".negotiation")
         config.include(".headers")
         config.include(".security")
         config.include(".sessions")
         config.include(".views")
+        config.include(".mail")
         config.include(".users")
         config.include(".codes")
         config.include(".reports")

@@ -19,7 +19,33 @@ class Step:
     run: Callable[[Any], None]
 
 
-STEPS: tuple[Step, ...] = ()
+def add_audit_log(root: Any) -> None:
+    """Generation 1: databases made before the event log existed get one."""
+    from .audit import AuditLog
+
+    if getattr(root, "audit", None) is None:
+        root.audit = AuditLog()
+        root.audit.__parent__ = root
+
+
+def add_account_records(root: Any) -> None:
+    """Generation 2: accounts get sessions, trusted places and a back-off count."""
+    for user in root["users"].values():
+        user.ensure_records()
+
+
+def index_codes(root: Any) -> None:
+    """Generation 3: the codes container indexes codes by owner and expiry."""
+    root["codes"].reindex()
+
+
+STEPS: tuple[Step, ...] = (
+    Step(1, "add the audit log", add_audit_log),
+    Step(
+        2, "add sessions, trust and back-off records to accounts", add_account_records
+    ),
+    Step(3, "index the codes by owner, purpose and expiry", index_codes),
+)
 
 LATEST_GENERATION = max((s.generation for s in STEPS), default=0)
 

@@ -101,11 +101,19 @@ class Keyring:
         self._fernet = MultiFernet([Fernet(k) for k in fernet_keys])
         self._index_key = index_key
 
-    def encrypt(self, text: str) -> bytes:
-        return self._fernet.encrypt(text.encode("utf-8"))
+    def encrypt(self, text: str, now: float | None = None) -> bytes:
+        data = text.encode("utf-8")
+        if now is None:
+            return self._fernet.encrypt(data)
+        return self._fernet.encrypt_at_time(data, int(now))
 
     def decrypt(self, token: bytes) -> str:
         return self._fernet.decrypt(token).decode("utf-8")
+
+    def decrypt_fresh(self, token: bytes, ttl: int, now: float) -> str:
+        """Plaintext of ``token`` if it was made less than ``ttl`` seconds
+        before ``now`` (Fernet tokens carry their creation time)."""
+        return self._fernet.decrypt_at_time(token, ttl, int(now)).decode("utf-8")
 
     def rotate(self, token: bytes) -> bytes:
         """Re-encrypt ``token`` under the newest key."""

@@ -28,6 +28,8 @@ class Root(Folder):
     title = "wingapp"
     generation = 0
     """The data generation; see :mod:`wingapp.evolve`."""
+    audit = None
+    """The event log (:class:`wingapp.audit.AuditLog`); not traversable."""
 
     __acl__ = [
         (Allow, Everyone, VIEW),
@@ -38,9 +40,10 @@ class Root(Folder):
 
 def make_root() -> Root:
     """A new, empty tree at the newest data generation."""
-    from .evolve import LATEST_GENERATION
+    from .evolve import LATEST_GENERATION, add_audit_log
 
     root = Root(title="wingapp")
+    add_audit_log(root)
     root.add("users", Users(title="Users"))
     root.add("codes", Codes(title="Codes"))
     root.add("reports", Reports(title="Reports"))

@@ -33,8 +33,9 @@ def session_factory(secret: str, secure: bool):
 def includeme(config) -> None:
     settings = config.registry.settings
     secure = asbool(settings.get("session.secure_cookie", True))
+    # Every cookie we set (session, device, sign-in flow) follows this.
+    config.registry.secure_cookies = secure
     config.set_session_factory(
         session_factory(config.registry.keyring.session_secret, secure)
     )
     config.set_default_csrf_options(require_csrf=True)
-    config.add_request_method(lambda request: None, "signed_in_user", reify=True)

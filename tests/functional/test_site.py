@@ -46,9 +46,9 @@ def test_unknown_name_is_a_404_in_json(testapp):
 
 
 @pytest.mark.parametrize("name", ["users", "codes", "reports"])
-def test_containers_are_forbidden_to_anonymous(testapp, name):
-    page = testapp.get(f"/{name}/", status=403)
-    assert "You do not have permission" in page.text
+def test_containers_send_anonymous_visitors_to_sign_in(testapp, name):
+    page = testapp.get(f"/{name}/?page=2", status=303)
+    assert page.location == f"http://example.com/login?next=%2F{name}%2F%3Fpage%3D2"
     data = testapp.get(f"/{name}/", headers=JSON, status=403).json
     assert data["status"] == 403
 

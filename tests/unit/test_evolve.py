@@ -65,3 +65,41 @@ def test_a_failing_step_keeps_the_generation_of_the_last_good_one():
 
 def test_a_new_database_starts_at_the_latest_generation():
     assert make_root().generation == evolve.LATEST_GENERATION
+
+
+def test_the_real_steps_bring_an_old_database_up_to_date():
+    from datetime import UTC, datetime
+
+    from wingapp.users.models import User
+
+    root = make_root()
+    root.generation = 0
+    del root.audit
+    old = User(datetime.now(UTC))
+    for name in (
+        "sessions",
+        "trusted_devices",
+        "trusted_networks",
+        "failures",
+        "last_failure",
+    ):
+        delattr(old, name)
+    root["users"].add("old", old)
+    del root["codes"].newest, root["codes"].timeline
+    db = DB(None)
+    tm = transaction.TransactionManager(explicit=True)
+    conn = db.open(transaction_manager=tm)
+    with tm:
+        conn.root()[ROOT_KEY] = root
+    ran = evolve.evolve(lambda: conn.root()[ROOT_KEY], tm)
+    assert [s.generation for s in ran] == [1, 2, 3]
+    with tm:
+        root = conn.root()[ROOT_KEY]
+        assert root["codes"].newest_code("old", "sign-in") is None
+        assert len(root.audit) == 0
+        user = root["users"]["old"]
+        assert len(user.sessions) == 0
+        assert user.failures == 0
+    # Running a step again finds nothing to add.
+    evolve.add_audit_log(root)
+    assert root.audit is not None

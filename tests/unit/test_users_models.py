@@ -110,3 +110,19 @@ def test_removing_a_user_without_email_is_fine():
     users.add_user("ghost", User(created=NOW))
     assert users.remove("ghost").email_index is None
     assert len(users) == 0
+
+
+def test_ensure_records_keeps_what_is_there():
+    user = User(created=NOW)
+    sessions = user.sessions
+    user.failures = 3
+    user.ensure_records()
+    assert user.sessions is sessions
+    assert user.failures == 3
+
+
+def test_unknown_origin_reads_as_unknown(keyring):
+    from wingapp.users.views.account import decrypt
+
+    assert decrypt(keyring, None) == "unknown"
+    assert decrypt(keyring, keyring.encrypt("192.0.2.1")) == "192.0.2.1"

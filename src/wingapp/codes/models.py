@@ -1,13 +1,145 @@
-"""The codes container."""
+"""One-time codes and their container."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from datetime import datetime
+from itertools import islice
+from typing import Any
+
+from BTrees.OOBTree import OOBTree, OOTreeSet
+from persistent import Persistent
 from zope.interface import implementer
 
 from ..folder import Folder
-from ..interfaces import ICodes
+from ..interfaces import ICode, ICodes
+
+PURPOSES = ("confirm-email", "sign-in", "reset-password", "change-email")
+
+PENDING = "pending"
+USED = "used"
+CANCELLED = "cancelled"
+EXPIRED = "expired"
+STATES = (PENDING, USED, CANCELLED, EXPIRED)
+
+
+def check_purpose(purpose: str) -> str:
+    if purpose not in PURPOSES:
+        raise ValueError(f"Unknown code purpose {purpose!r}.")
+    return purpose
+
+
+@implementer(ICode)
+class Code(Persistent):
+    """A code that was sent. Only its keyed hash is kept, never the digits."""
+
+    __name__: str | None = None
+    __parent__: Any = None
+
+    def __init__(
+        self,
+        *,
+        purpose: str,
+        owner: str,
+        binding: str,
+        digest: str,
+        created: datetime,
+        expires: datetime,
+    ) -> None:
+        self.purpose = check_purpose(purpose)
+        self.owner = owner
+        self.binding = binding
+        self.digest = digest
+        self.created = created
+        self.expires = expires
+        self.attempts = 0
+        self.state = PENDING
+
+    def status(self, now: datetime) -> str:
+        """The state as of ``now``. A pending code past its expiry is expired
+        whether or not anyone has tried it since; reading this writes nothing."""
+        if self.state == PENDING and now >= self.expires:
+            return EXPIRED
+        return self.state
+
+
+def _timeline_key(name: str, code: Code) -> tuple[float, str]:
+    # Negated, so that walking the set forwards goes from the newest code to
+    # the oldest: the admin listing's order, and the sweep starts from a bound.
+    return (-code.expires.timestamp(), name)
 
 
 @implementer(ICodes)
 class Codes(Folder):
-    """One-time codes, each held under a random id."""
+    """Codes, each held under a random id, with two indexes:
+
+    - ``newest``: (owner, purpose) -> the id of the newest code, so issuing
+      and cancelling find it in O(log n) however many codes there are;
+    - ``timeline``: the codes by expiry, newest first, for paging and sweeping.
+    """
+
+    def __init__(self, title: str = "") -> None:
+        super().__init__(title)
+        self.reindex()
+
+    def reindex(self) -> None:
+        """(Re)build both indexes from the codes held; also what brings a
+        container made before the indexes existed up to date."""
+        self.newest = OOBTree()
+        self.timeline = OOTreeSet()
+        by_age = sorted(self.items(), key=lambda item: item[1].created)
+        for name, code in by_age:
+            self._index(name, code)
+
+    def _index(self, name: str, code: Code) -> None:
+        self.newest[(code.owner, code.purpose)] = name
+        self.timeline.add(_timeline_key(name, code))
+
+    def add(self, name: str, other: Any) -> Any:
+        super().add(name, other)
+        self._index(name, other)
+        return other
+
+    def remove(self, name: str) -> Any:
+        code = super().remove(name)
+        self.timeline.remove(_timeline_key(name, code))
+        key = (code.owner, code.purpose)
+        if self.newest.get(key) == name:
+            del self.newest[key]
+        return code
+
+    def newest_code(self, owner: str, purpose: str) -> Code | None:
+        name = self.newest.get((owner, purpose))
+        return None if name is None else self[name]
+
+    def expired_before(self, cutoff: datetime) -> list[str]:
+        """The ids of codes that expired at or before ``cutoff``."""
+        return [name for _, name in self.timeline.keys(min=(-cutoff.timestamp(),))]
+
+    def newest_first(self) -> Iterator[Code]:
+        for _, name in self.timeline:
+            yield self[name]
+
+    def select(
+        self,
+        now: datetime,
+        *,
+        state: str | None = None,
+        purpose: str | None = None,
+        offset: int = 0,
+        limit: int = 20,
+    ) -> tuple[list[Code], bool]:
+        """A page of codes, newest first, filtered by purpose and by their
+        state as of ``now``; and whether more follow.
+
+        Without a filter no code is loaded to be skipped: a code is only
+        unghosted when a filter reads it or it is on the page.
+        """
+        matches = (
+            code
+            for code in self.newest_first()
+            if (purpose is None or code.purpose == purpose)
+            and (state is None or code.status(now) == state)
+        )
+        found = list(islice(matches, offset, offset + limit + 1))
+        return found[:limit], len(found) > limit

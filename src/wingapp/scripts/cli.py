@@ -11,9 +11,9 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
-from . import evolve, setup, users
+from . import codes, evolve, keys, mail, setup, users
 
-COMMAND_MODULES = (setup, users, evolve)
+COMMAND_MODULES = (setup, users, evolve, keys, codes, mail)
 
 
 class CommandError(Exception):

@@ -26,6 +26,10 @@ class AccountError(ValueError):
     """An account change that is refused; the message is for a person."""
 
 
+class EmailTaken(AccountError):
+    """Another account has this address (the web must not say so)."""
+
+
 def normalize_login(login: str) -> str:
     """NFKC then case-fold, so full-width and ordinary letters, or upper and lower case, name one account."""
     return unicodedata.normalize("NFKC", login).strip().casefold()
@@ -77,7 +81,7 @@ class Users(Folder):
 
     def add_user(self, login: str, user: User) -> User:
         if user.email_index is not None and user.email_index in self.by_email:
-            raise AccountError("An account with this email address exists already.")
+            raise EmailTaken("An account with this email address exists already.")
         self.add(login, user)
         if user.email_index is not None:
             self.by_email[user.email_index] = login
@@ -112,6 +116,22 @@ class User(Persistent):
         self.email_index: str | None = None
         self.email_confirmed = False
         self.last_sign_in: datetime | None = None
+        self.ensure_records()
+
+    def ensure_records(self) -> None:
+        """Give the account the containers later generations added."""
+        if getattr(self, "sessions", None) is None:
+            # keyed hash of a session id -> SignInSession
+            self.sessions = OOBTree()
+        if getattr(self, "trusted_devices", None) is None:
+            # keyed hash of a device id -> Trusted
+            self.trusted_devices = OOBTree()
+        if getattr(self, "trusted_networks", None) is None:
+            # keyed hash of a network -> Trusted
+            self.trusted_networks = OOBTree()
+        if getattr(self, "failures", None) is None:
+            self.failures = 0
+            self.last_failure: datetime | None = None
 
     @property
     def __acl__(self) -> list:

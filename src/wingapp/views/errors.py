@@ -6,7 +6,12 @@ import logging
 from typing import Any
 
 from pyramid.exceptions import BadCSRFToken
-from pyramid.httpexceptions import HTTPClientError, HTTPForbidden, HTTPNotFound
+from pyramid.httpexceptions import (
+    HTTPClientError,
+    HTTPForbidden,
+    HTTPNotFound,
+    HTTPSeeOther,
+)
 from pyramid.renderers import render_to_response
 from pyramid.view import (
     exception_view_config,
@@ -45,6 +50,12 @@ def not_found(exc: HTTPNotFound, request: Any) -> Any:
 
 @forbidden_view_config()
 def forbidden(exc: HTTPForbidden, request: Any) -> Any:
+    if request.signed_in_user is None and not wants_json(request):
+        # Not signed in (or the session ended): sign in, then come back.
+        login = request.resource_url(
+            request.root, "login", query={"next": request.path_qs}
+        )
+        return HTTPSeeOther(location=login)
     return error_response(
         request, 403, "Forbidden", "You do not have permission to see this page."
     )

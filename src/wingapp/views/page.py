@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from pyramid.csrf import get_csrf_token
 from pyramid.events import BeforeRender, subscriber
 
 from ..permissions import ADMIN_BROWSE
@@ -12,6 +13,34 @@ from ..permissions import ADMIN_BROWSE
 class Page:
     def __init__(self, request: Any) -> None:
         self.request = request
+
+    @property
+    def user(self) -> Any:
+        return self.request.signed_in_user
+
+    def user_url(self) -> str:
+        return self.request.resource_url(self.user)
+
+    def csrf_token(self) -> str:
+        return get_csrf_token(self.request)
+
+    def session_timing(self) -> dict[str, str]:
+        """What the idle-timeout script needs, as data- attributes."""
+        request = self.request
+        if request.sign_in is None:
+            return {}
+        timeouts = request.registry.timeouts
+        ends, _ = request.registry.session_service.expiry(request.sign_in.record)
+        remaining = int((ends - request.registry.clock()).total_seconds())
+        return {
+            "data-idle-timeout": str(int(timeouts.idle.total_seconds())),
+            "data-idle-warning": str(int(timeouts.warning.total_seconds())),
+            "data-expires-in": str(remaining),
+            "data-ping-url": self.url("ping"),
+            "data-logout-url": self.url("logout"),
+            "data-logged-out-url": self.url("logged-out"),
+            "data-csrf-token": self.csrf_token(),
+        }
 
     @property
     def can_browse(self) -> bool:

@@ -1,0 +1,138 @@
+// Idle-timeout warning and keep-alive for signed-in pages.
+//
+// The server ends a session after a period without activity. Reading pages
+// does not count (a GET never writes), so this script tells the server when
+// the person is really there: a POST to the ping URL on mouse up or key down,
+// at most once a minute, never on a timer. Shortly before the session would
+// end, a dialog offers to stay signed in or to sign out; when it ends, the
+// browser goes to the "timed out" page, which offers to come back here.
+(function () {
+  "use strict";
+  var body = document.body;
+  var data = body.dataset;
+  if (!data.pingUrl) { return; }
+
+  var PING_GAP_MS = 60 * 1000;
+  var STORAGE_KEY = "wingapp-session-deadline";
+  var warningMs = Number(data.idleWarning) * 1000;
+  var deadline = Date.now() + Number(data.expiresIn) * 1000;
+  var lastPing = 0;
+  var pinging = false;
+  var ended = false;
+
+  var dialog = document.getElementById("idle-dialog");
+  var countdown = document.getElementById("idle-countdown");
+  var stay = document.getElementById("idle-stay");
+  var signOut = document.getElementById("idle-signout");
+
+  function share(newDeadline) {
+    deadline = newDeadline;
+    try { window.localStorage.setItem(STORAGE_KEY, String(deadline)); } catch (e) { /* private mode */ }
+  }
+
+  // Another tab of the same session kept it alive: follow its deadline.
+  window.addEventListener("storage", function (event) {
+    if (event.key === STORAGE_KEY && Number(event.newValue) > deadline) {
+      deadline = Number(event.newValue);
+      update();
+    }
+  });
+
+  function post(url, fields) {
+    var form = document.createElement("form");
+    form.method = "post";
+    form.action = url;
+    form.hidden = true;
+    Object.keys(fields).forEach(function (name) {
+      var input = document.createElement("input");
+      input.type = "hidden";
+      input.name = name;
+      input.value = fields[name];
+      form.appendChild(input);
+    });
+    document.body.appendChild(form);
+    form.submit();
+  }
+
+  function here() {
+    return window.location.pathname + window.location.search;
+  }
+
+  function timedOut() {
+    if (ended) { return; }
+    ended = true;
+    // Signing out through the server records the timeout and clears the
+    // session there; it answers with the "timed out" page for this place.
+    post(data.logoutUrl, { csrf_token: data.csrfToken, reason: "timeout", next: here() });
+  }
+
+  function ping() {
+    if (pinging || ended) { return; }
+    pinging = true;
+    lastPing = Date.now();
+    fetch(data.pingUrl, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "X-CSRF-Token": data.csrfToken, "Accept": "application/json" }
+    }).then(function (response) {
+      if (response.status === 401) {
+        ended = true;
+        window.location.assign(data.loggedOutUrl + "?timeout=1&next=" + encodeURIComponent(here()));
+        return null;
+      }
+      return response.ok ? response.json() : null;
+    }).then(function (answer) {
+      if (answer && answer.signed_in) {
+        share(Date.now() + answer.expires_in * 1000);
+        update();
+      }
+    }).catch(function () {
+      // Offline for a moment: the next activity tries again.
+      lastPing = 0;
+    }).then(function () {
+      pinging = false;
+    });
+  }
+
+  function activity(event) {
+    if (dialog && dialog.contains(event.target)) { return; }
+    if (Date.now() - lastPing >= PING_GAP_MS) { ping(); }
+  }
+
+  function format(ms) {
+    var seconds = Math.max(0, Math.ceil(ms / 1000));
+    if (seconds >= 60) {
+      var minutes = Math.ceil(seconds / 60);
+      return minutes + (minutes === 1 ? " minute" : " minutes");
+    }
+    return seconds + (seconds === 1 ? " second" : " seconds");
+  }
+
+  function update() {
+    var left = deadline - Date.now();
+    if (left <= 0) {
+      timedOut();
+      return;
+    }
+    if (left <= warningMs) {
+      countdown.textContent = format(left);
+      if (!dialog.open) { dialog.showModal(); stay.focus(); }
+    } else if (dialog.open) {
+      dialog.close();
+    }
+  }
+
+  document.addEventListener("mouseup", activity, true);
+  document.addEventListener("keydown", activity, true);
+  stay.addEventListener("click", function () { lastPing = 0; ping(); });
+  signOut.addEventListener("click", function () {
+    ended = true;
+    post(data.logoutUrl, { csrf_token: data.csrfToken });
+  });
+  // Escape would close the dialog without an answer; treat it as "stay".
+  dialog.addEventListener("cancel", function (event) { event.preventDefault(); ping(); });
+
+  share(deadline);
+  window.setInterval(update, 1000);
+  update();
+})();

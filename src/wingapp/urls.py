@@ -1,0 +1,17 @@
+"""Redirect targets: only paths on this site, never another host."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def safe_next(request: Any, target: str | None) -> str | None:
+    """``target`` as an absolute URL on this site, or None if it is not a
+    plain local path (no scheme, no host, no '//' or backslash tricks)."""
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return None
+    # A path that starts with one '/' has neither scheme nor host, and
+    # browsers read a backslash as a slash, so '/\\host' is refused too.
+    if "\\" in target or not target.isprintable() or len(target) > 2000:
+        return None
+    return request.host_url + target

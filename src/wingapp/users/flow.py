@@ -1,0 +1,80 @@
+"""A half-finished sign-in, email confirmation or password reset.
+
+Kept in its own cookie, SameSite=Strict, encrypted with Fernet, whose
+timestamp bounds the flow to ten minutes. The code it waits for is bound
+to the flow's random nonce: a code is no use without the browser that
+asked for it.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from cryptography.fernet import InvalidToken
+
+FLOW_COOKIE = "wingapp_flow"
+FLOW_SECONDS = 600
+KINDS = ("sign-in", "confirm-email", "reset-password")
+
+
+@dataclass
+class Flow:
+    kind: str
+    login: str
+    code_id: str | None = None
+    nonce: str = ""
+    next: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.nonce:
+            self.nonce = secrets.token_urlsafe(24)
+
+    def binding(self, keyring: Any) -> str:
+        return keyring.mac("flow", self.nonce)
+
+
+def save_flow(request: Any, response: Any, flow: Flow) -> None:
+    registry = request.registry
+    # Stamped with the application's clock, which also decides expiry.
+    token = registry.keyring.encrypt(
+        json.dumps(asdict(flow)), now=registry.clock().timestamp()
+    )
+    response.set_cookie(
+        FLOW_COOKIE,
+        token.decode(),
+        path="/",
+        secure=request.registry.secure_cookies,
+        httponly=True,
+        samesite="Strict",
+    )
+
+
+def load_flow(request: Any, kind: str) -> Flow | None:
+    token = request.cookies.get(FLOW_COOKIE)
+    if not token:
+        return None
+    try:
+        registry = request.registry
+        text = registry.keyring.decrypt_fresh(
+            token.encode(), FLOW_SECONDS, registry.clock().timestamp()
+        )
+        data = json.loads(text)
+        flow = Flow(**data)
+    except (InvalidToken, TypeError, ValueError):
+        return None
+    return flow if flow.kind == kind else None
+
+
+def clear_flow(request: Any, response: Any) -> None:
+    response.set_cookie(
+        FLOW_COOKIE,
+        "",
+        max_age=0,
+        path="/",
+        secure=request.registry.secure_cookies,
+        httponly=True,
+        samesite="Strict",
+    )

@@ -1,0 +1,95 @@
+"""Where an account has signed in before: trusted devices and networks.
+
+A device is a browser holding our long-lived, signed device cookie; a
+network is the /24 (IPv4) or /64 (IPv6) around the address. Both are kept
+as keyed hashes, with the readable label encrypted, so the database never
+holds an IP address in the clear.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from persistent import Persistent
+
+MODES = ("never", "new_ip", "new_device", "new_ip_or_device", "always")
+
+
+class Trusted(Persistent):
+    def __init__(self, created: datetime, label_token: bytes | None) -> None:
+        self.created = created
+        self.last_used = created
+        self.label_token = label_token
+
+
+def network_of(ip: str | None) -> str | None:
+    try:
+        address = ipaddress.ip_address(ip or "")
+    except ValueError:
+        return None
+    prefix = 24 if address.version == 4 else 64
+    return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
+
+
+class TrustService:
+    def __init__(self, keyring: Any, now: Callable[[], datetime], mode: str) -> None:
+        if mode not in MODES:
+            raise ValueError(
+                f"auth.two_step must be one of {', '.join(MODES)}; got {mode!r}"
+            )
+        self.keyring = keyring
+        self.now = now
+        self.mode = mode
+
+    def device_key(self, device_id: str) -> str:
+        return self.keyring.mac("device", device_id)
+
+    def network_key(self, network: str) -> str:
+        return self.keyring.mac("network", network)
+
+    def knows_device(self, user: Any, device_id: str | None) -> bool:
+        return bool(device_id) and self.device_key(device_id) in user.trusted_devices
+
+    def knows_network(self, user: Any, ip: str | None) -> bool:
+        network = network_of(ip)
+        return (
+            network is not None and self.network_key(network) in user.trusted_networks
+        )
+
+    def needs_code(self, user: Any, device_id: str | None, ip: str | None) -> bool:
+        if self.mode == "never":
+            return False
+        if self.mode == "always":
+            return True
+        new_ip = not self.knows_network(user, ip)
+        new_device = not self.knows_device(user, device_id)
+        return {
+            "new_ip": new_ip,
+            "new_device": new_device,
+            "new_ip_or_device": new_ip or new_device,
+        }[self.mode]
+
+    def trust(
+        self, user: Any, device_id: str, ip: str | None, agent: str | None
+    ) -> None:
+        """Remember this device and network for ``user``."""
+        now = self.now()
+        encrypt = self.keyring.encrypt
+        key = self.device_key(device_id)
+        if key not in user.trusted_devices:
+            user.trusted_devices[key] = Trusted(now, encrypt(agent) if agent else None)
+        network = network_of(ip)
+        if network is not None:
+            key = self.network_key(network)
+            if key not in user.trusted_networks:
+                user.trusted_networks[key] = Trusted(now, encrypt(network))
+
+    def revoke(self, user: Any, key: str) -> bool:
+        for records in (user.trusted_devices, user.trusted_networks):
+            if key in records:
+                del records[key]
+                return True
+        return False

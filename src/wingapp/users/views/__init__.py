@@ -1,0 +1,1 @@
+"""Account views, one module a flow."""

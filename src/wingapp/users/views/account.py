@@ -1,0 +1,212 @@
+"""A user's own page: details, sessions, trusted places, password."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pyramid.httpexceptions import HTTPBadRequest
+from pyramid.view import view_config, view_defaults
+
+from ...audit import notify
+from ...interfaces import IUser
+from ...permissions import USER_READ, USER_WRITE
+from ...txn import keep_changes_on_error
+from ..forms import ChangePasswordForm, validate
+from ..identity import start_session
+from ..mail import password_changed_message
+from ..passwords import password_problems
+from .common import page, see_other
+
+
+def decrypt(keyring: Any, token: bytes | None) -> str:
+    return "unknown" if token is None else keyring.decrypt(token)
+
+
+def describe_sessions(request: Any, user: Any) -> list[dict]:
+    keyring = request.registry.keyring
+    service = request.registry.session_service
+    current = request.sign_in.key if request.sign_in is not None else None
+    rows = []
+    for key, record in user.sessions.items():
+        if not service.is_live(record):
+            continue
+        rows.append(
+            {
+                "key": key,
+                "current": key == current,
+                "created": record.created,
+                "last_active": record.last_active,
+                "ip": decrypt(keyring, record.ip_token),
+                "browser": decrypt(keyring, record.ua_token),
+            }
+        )
+    return sorted(rows, key=lambda r: r["created"], reverse=True)
+
+
+def describe_trust(request: Any, records: Any) -> list[dict]:
+    keyring = request.registry.keyring
+    return sorted(
+        (
+            {"key": key, "label": decrypt(keyring, t.label_token), "created": t.created}
+            for key, t in records.items()
+        ),
+        key=lambda r: r["created"],
+        reverse=True,
+    )
+
+
+def describe(request: Any, user: Any) -> dict:
+    keyring = request.registry.keyring
+    return {
+        "type": "user",
+        "login": user.__name__,
+        "url": request.resource_url(user),
+        "email": user.email(keyring),
+        "email_confirmed": user.email_confirmed,
+        "roles": list(user.roles),
+        "created": user.created,
+        "last_sign_in": user.last_sign_in,
+        "sessions": describe_sessions(request, user),
+        "trusted_devices": describe_trust(request, user.trusted_devices),
+        "trusted_networks": describe_trust(request, user.trusted_networks),
+    }
+
+
+@view_defaults(context=IUser, permission=USER_READ)
+class UserPage:
+    def __init__(self, context: Any, request: Any) -> None:
+        self.context = context
+        self.request = request
+
+    @view_config(request_method="GET", renderer="wingapp:templates/users/user.pt")
+    def html(self) -> dict:
+        data = describe(self.request, self.context)
+        data["title"] = self.context.__name__
+        return data
+
+    @view_config(request_method="GET", json=True, renderer="json")
+    def json(self) -> dict:
+        return describe(self.request, self.context)
+
+
+def posted_key(request: Any) -> str:
+    key = request.POST.get("key", "")
+    if not key or len(key) > 128:
+        raise HTTPBadRequest("Say which one to end: the form's 'key' is missing.")
+    return key
+
+
+@view_config(
+    context=IUser, name="end-session", request_method="POST", permission=USER_WRITE
+)
+def end_session_view(context: Any, request: Any) -> Any:
+    key = posted_key(request)
+    current = request.sign_in is not None and request.sign_in.key == key
+    if not request.registry.session_service.end(context, key):
+        raise HTTPBadRequest("That session has ended already. Reload the page.")
+    notify(
+        request,
+        "session-ended",
+        login=context.__name__,
+        actor=request.signed_in_user.__name__,
+    )
+    if current:
+        request.session.invalidate()
+        return see_other(request.resource_url(request.root, "logged-out"))
+    request.session.flash("The session has ended.")
+    return see_other(request.resource_url(context))
+
+
+@view_config(
+    context=IUser, name="revoke-trust", request_method="POST", permission=USER_WRITE
+)
+def revoke_trust(context: Any, request: Any) -> Any:
+    key = posted_key(request)
+    if not request.registry.trust_service.revoke(context, key):
+        raise HTTPBadRequest(
+            "That device or network is not trusted any more. Reload the page."
+        )
+    notify(
+        request,
+        "trust-revoked",
+        login=context.__name__,
+        actor=request.signed_in_user.__name__,
+    )
+    request.session.flash("Removed. Signing in from there will ask for a code again.")
+    return see_other(request.resource_url(context))
+
+
+@view_defaults(context=IUser, name="password", permission=USER_WRITE)
+class ChangePassword:
+    title = "Change your password"
+
+    def __init__(self, context: Any, request: Any) -> None:
+        self.context = context
+        self.request = request
+
+    @view_config(request_method="GET")
+    def form(self) -> Any:
+        return page(
+            self.request, "change_password.pt", title=self.title, user=self.context
+        )
+
+    def refuse(self, message: str, errors: Any = None) -> Any:
+        return page(
+            self.request,
+            "change_password.pt",
+            status=400,
+            title=self.title,
+            user=self.context,
+            errors=errors or {},
+            message=message,
+        )
+
+    @view_config(request_method="POST")
+    def submit(self) -> Any:
+        request = self.request
+        registry = request.registry
+        user = self.context
+        data, errors = validate(ChangePasswordForm(), request.POST)
+        if errors:
+            return self.refuse("Please correct the marked fields.", errors)
+        hasher = registry.password_hasher
+        now = registry.clock()
+        if not hasher.verify(user.password_hash, data["current_password"]):
+            keep_changes_on_error(request)
+            notify(
+                request,
+                "password-change",
+                outcome="failure",
+                login=user.__name__,
+                detail={"reason": "current password"},
+            )
+            if registry.backoff.fail(user, now):
+                notify(request, "lockout", outcome="failure", login=user.__name__)
+            return self.refuse(
+                "Your current password is not right.",
+                {"current_password": "Not your current password."},
+            )
+        keyring = registry.keyring
+        problems = password_problems(
+            data["password"], user_inputs=(user.__name__, user.email(keyring) or "")
+        )
+        if problems:
+            return self.refuse(" ".join(problems), {"password": " ".join(problems)})
+        user.password_hash = hasher.hash(data["password"])
+        user.password_changed = now
+        ended = registry.session_service.end_all(user)
+        # A new session id for the one who changed it; every other ends.
+        start_session(request, user)
+        registry.mailer.send(
+            password_changed_message(request, user, reset=False), request.tm
+        )
+        notify(
+            request,
+            "password-change",
+            login=user.__name__,
+            detail={"sessions_ended": ended - 1},
+        )
+        request.session.flash(
+            "Your password is changed. Your other sessions have been signed out."
+        )
+        return see_other(request.resource_url(user))

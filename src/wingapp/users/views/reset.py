@@ -1,0 +1,192 @@
+"""Password reset by emailed code, and "this wasn't me"."""
+
+from __future__ import annotations
+
+import hmac
+from typing import Any
+
+from pyramid.httpexceptions import HTTPBadRequest
+from pyramid.view import view_config, view_defaults
+
+from ...audit import notify
+from ...codes.services import CodeCooldown
+from ...interfaces import IRoot
+from ...permissions import VIEW
+from ..flow import Flow, clear_flow, load_flow, save_flow
+from ..forms import ResetForm, ResetRequestForm, validate
+from ..identity import end_session
+from ..mail import password_changed_message
+from ..passwords import password_problems
+from ..verification import check_code, code_service, send_code
+from .common import page, see_other
+from .signin import find_account
+
+SENT = (
+    "If an account matches, we have sent a code to its email address. "
+    "Enter it below with your new password."
+)
+
+
+@view_defaults(context=IRoot, name="reset-password", permission=VIEW)
+class ResetRequest:
+    title = "Reset your password"
+
+    def __init__(self, context: Any, request: Any) -> None:
+        self.context = context
+        self.request = request
+
+    @view_config(request_method="GET")
+    def form(self) -> Any:
+        return page(self.request, "reset_request.pt", title=self.title)
+
+    @view_config(request_method="POST")
+    def submit(self) -> Any:
+        request = self.request
+        data, errors = validate(ResetRequestForm(), request.POST)
+        if errors:
+            return page(
+                request, "reset_request.pt", status=400, title=self.title, errors=errors
+            )
+        user = find_account(request, data["login"])
+        # The same answer whether or not the account exists.
+        flow = Flow(kind="reset-password", login="")
+        if user is not None and user.email_confirmed:
+            flow.login = user.__name__
+            try:
+                send_code(request, user, flow)
+            except CodeCooldown:
+                flow = load_flow(request, "reset-password") or flow
+        response = request.response
+        save_flow(request, response, flow)
+        request.session.flash(SENT)
+        return see_other(request.resource_url(self.context, "new-password"), response)
+
+
+@view_defaults(context=IRoot, name="new-password", permission=VIEW)
+class NewPassword:
+    title = "Choose a new password"
+
+    def __init__(self, context: Any, request: Any) -> None:
+        self.context = context
+        self.request = request
+        self.flow = load_flow(request, "reset-password")
+
+    def start_again(self) -> Any:
+        request = self.request
+        request.session.flash("That reset has expired. Ask for a new code.")
+        response = request.response
+        clear_flow(request, response)
+        return see_other(request.resource_url(self.context, "reset-password"), response)
+
+    def refuse(self, message: str, errors: Any = None) -> Any:
+        return page(
+            self.request,
+            "new_password.pt",
+            status=400,
+            title=self.title,
+            message=message,
+            errors=errors or {},
+        )
+
+    @view_config(request_method="GET")
+    def form(self) -> Any:
+        if self.flow is None:
+            return self.start_again()
+        return page(self.request, "new_password.pt", title=self.title)
+
+    @view_config(request_method="POST")
+    def submit(self) -> Any:
+        request = self.request
+        registry = request.registry
+        if self.flow is None:
+            return self.start_again()
+        data, errors = validate(ResetForm(), request.POST)
+        if errors:
+            return self.refuse("Please correct the marked fields.", errors)
+        user = request.root["users"].get(self.flow.login) if self.flow.login else None
+        if user is None:
+            return self.refuse("That code is not right.")
+        keyring = registry.keyring
+        problems = password_problems(
+            data["password"], user_inputs=(user.__name__, user.email(keyring) or "")
+        )
+        if problems:
+            return self.refuse(" ".join(problems), {"password": " ".join(problems)})
+        result = check_code(request, user, self.flow, data["code"])
+        if result.start_again:
+            request.session.flash(result.message)
+            return self.start_again()
+        if not result.ok:
+            return self.refuse(result.message)
+        user.password_hash = registry.password_hasher.hash(data["password"])
+        user.password_changed = registry.clock()
+        ended = registry.session_service.end_all(user)
+        registry.mailer.send(
+            password_changed_message(request, user, reset=True), request.tm
+        )
+        notify(
+            request,
+            "password-reset",
+            login=user.__name__,
+            detail={"sessions_ended": ended},
+        )
+        end_session(request)
+        request.session.flash("Your password is changed. Sign in with it now.")
+        response = request.response
+        clear_flow(request, response)
+        return see_other(request.resource_url(self.context, "login"), response)
+
+
+@view_defaults(context=IRoot, name="not-me", permission=VIEW)
+class NotMe:
+    """The link in a code email: someone else is trying to use the account."""
+
+    title = "This wasn't me"
+
+    def __init__(self, context: Any, request: Any) -> None:
+        self.context = context
+        self.request = request
+
+    def code(self, params: Any) -> Any:
+        code_id = params.get("code", "")
+        token = params.get("t", "")
+        expected = self.request.registry.keyring.mac("not-me", code_id)
+        code = self.context["codes"].get(code_id) if code_id else None
+        if code is None or not hmac.compare_digest(token.encode(), expected.encode()):
+            raise HTTPBadRequest(
+                "This link is not valid. Copy the whole link from the email, or reset "
+                "your password from the sign-in page."
+            )
+        return code
+
+    @view_config(request_method="GET")
+    def form(self) -> Any:
+        # Reading the link changes nothing; the button on this page does.
+        code = self.code(self.request.GET)
+        return page(
+            self.request,
+            "not_me.pt",
+            title=self.title,
+            code_id=code.__name__,
+            token=self.request.GET["t"],
+        )
+
+    @view_config(request_method="POST")
+    def submit(self) -> Any:
+        request = self.request
+        registry = request.registry
+        code = self.code(request.POST)
+        user = self.context["users"].get(code.owner)
+        code_service(request).cancel(code.__name__)
+        ended = 0
+        if user is not None:
+            ended = registry.session_service.end_all(user)
+            notify(
+                request, "not-me", login=user.__name__, detail={"sessions_ended": ended}
+            )
+        end_session(request)
+        request.session.flash(
+            "We cancelled the code and signed out every session of the account. "
+            "Now choose a new password: ask for a reset code here."
+        )
+        return see_other(request.resource_url(self.context, "reset-password"))

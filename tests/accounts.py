@@ -1,0 +1,106 @@
+"""Helpers for tests that go through the account flows."""
+
+from __future__ import annotations
+
+import email
+import re
+from datetime import UTC, datetime, timedelta
+from email.message import Message
+from pathlib import Path
+from typing import Any
+
+import transaction
+
+from wingapp.users.services import create_user
+
+PASSWORD = "violet harbour lantern seventeen"
+NEW_PASSWORD = "copper meadow whistle ninety-one"
+CODE_LINE = re.compile(r"^Code: (\d{6,12})$", re.MULTILINE)
+
+
+class Clock:
+    """A clock the test moves by hand."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self.now = start or datetime.now(UTC).replace(microsecond=0)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **kw: float) -> None:
+        self.now += timedelta(**kw)
+
+
+def add_user(
+    app: Any,
+    login: str,
+    email_address: str | None = None,
+    password: str = PASSWORD,
+    roles: tuple[str, ...] = ("user",),
+    confirmed: bool = True,
+) -> None:
+    registry = app.registry
+    db = registry._zodb_databases[""]
+    tm = transaction.TransactionManager(explicit=True)
+    conn = db.open(transaction_manager=tm)
+    with tm:
+        create_user(
+            conn.root()["wingapp"]["users"],
+            login,
+            email_address or f"{login}@example.org",
+            password,
+            hasher=registry.password_hasher,
+            keyring=registry.keyring,
+            now=registry.clock,
+            roles=roles,
+            email_confirmed=confirmed,
+        )
+    conn.close()
+
+
+def with_root(app: Any, work: Any, commit: bool = False) -> Any:
+    """Run ``work(root)`` in a transaction of its own."""
+    db = app.registry._zodb_databases[""]
+    tm = transaction.TransactionManager(explicit=True)
+    conn = db.open(transaction_manager=tm)
+    try:
+        tm.begin()
+        result = work(conn.root()["wingapp"])
+        if commit:
+            tm.commit()
+        else:
+            tm.abort()
+        return result
+    finally:
+        conn.close()
+
+
+def messages(maildir: Path) -> list[Message]:
+    files = sorted(
+        (p for sub in ("new", "cur") for p in (maildir / sub).glob("*") if p.is_file()),
+        key=lambda p: p.stat().st_mtime_ns,
+    )
+    return [email.message_from_bytes(p.read_bytes()) for p in files]
+
+
+def body(message: Message) -> str:
+    part = message.get_body(("plain",)) if hasattr(message, "get_body") else None
+    payload = (part or message).get_payload(decode=True)
+    return payload.decode()
+
+
+def last_code(maildir: Path) -> str:
+    found = messages(maildir)
+    assert found, "no mail was sent"
+    match = CODE_LINE.search(body(found[-1]))
+    assert match, "the last mail carries no code"
+    return match.group(1)
+
+
+def sign_in(
+    testapp: Any, login: str, password: str = PASSWORD, status: Any = None
+) -> Any:
+    form = testapp.get("/login").forms["login-form"]
+    form["login"] = login
+    form["password"] = password
+    return form.submit(status=status)

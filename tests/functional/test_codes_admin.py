@@ -1,0 +1,202 @@
+"""Admins browse codes (metadata only); nobody else may."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from pyramid import testing
+from pyramid.httpexceptions import HTTPBadRequest
+from pyramid.renderers import render
+from pyramid.request import apply_request_extensions
+
+from wingapp.codes.services import CodeService
+from wingapp.codes.views import CodesViews, CodeViews
+from wingapp.renderers import json_renderer_factory
+from wingapp.users.services import create_user
+
+JSON = {"Accept": "application/json"}
+
+
+@pytest.fixture
+def filled(app, dbroot, tm, keyring):
+    """An admin, and 25 codes: 5 sign-in codes an hour old (expired by now),
+    one of them used, and 20 fresh password-reset codes."""
+    now = datetime.now(UTC)
+    clock = {"now": now - timedelta(hours=1)}
+    with tm:
+        root = dbroot()
+        create_user(
+            root["users"],
+            "admin",
+            "admin@example.org",
+            "violet harbour lantern seventeen",
+            hasher=app.registry.password_hasher,
+            keyring=keyring,
+            now=lambda: now,
+            roles=("user", "admin"),
+            email_confirmed=True,
+        )
+        service = CodeService(root["codes"], keyring, lambda: clock["now"], {})
+        for i in range(5):
+            clock["now"] += timedelta(seconds=1)
+            code, plain = service.issue("sign-in", f"user{i}", "flow")
+        service.verify(code.__name__, "sign-in", "user4", "flow", plain)
+        clock["now"] = now - timedelta(minutes=1)
+        for i in range(20):
+            clock["now"] += timedelta(seconds=1)
+            service.issue("reset-password", f"reader{i:02d}", "flow")
+
+
+def as_admin(config, context, **params):
+    config.testing_securitypolicy(userid="admin", permissive=True)
+    request = testing.DummyRequest(params=params)
+    request.context = context
+    # What the app adds to every request, so the layout can draw the page.
+    apply_request_extensions(request)
+    return request
+
+
+def page(template, data, request):
+    return render(f"wingapp:templates/codes/{template}", data, request)
+
+
+def test_admin_lists_codes_newest_first_in_pages(config, dbroot, tm, filled):
+    with tm:
+        codes = dbroot()["codes"]
+        data = CodesViews(codes, as_admin(config, codes, size="10")).json()
+        assert data["type"] == "codes"
+        assert data["length"] == 25
+        assert (data["page"], data["size"], data["state"], data["purpose"]) == (
+            1,
+            10,
+            None,
+            None,
+        )
+        assert data["previous"] is None
+        assert data["next"] == "http://example.com/codes/?page=2&size=10"
+        assert [i["owner"] for i in data["items"][:2]] == ["reader19", "reader18"]
+        item = data["items"][0]
+        assert set(item) == {
+            "type",
+            "name",
+            "url",
+            "purpose",
+            "owner",
+            "created",
+            "expires",
+            "attempts",
+            "state",
+        }
+        assert item["url"] == f"http://example.com/codes/{item['name']}/"
+        last = CodesViews(codes, as_admin(config, codes, page="3", size="10")).json()
+        assert [i["owner"] for i in last["items"]] == [
+            f"user{i}" for i in range(4, -1, -1)
+        ]
+        assert last["next"] is None
+        assert last["previous"] == "http://example.com/codes/?page=2&size=10"
+
+
+def test_admin_filters_by_state_and_purpose(config, dbroot, tm, filled):
+    with tm:
+        codes = dbroot()["codes"]
+        request = as_admin(config, codes, state="expired", purpose="sign-in", size="2")
+        data = CodesViews(codes, request).json()
+        assert [i["owner"] for i in data["items"]] == ["user3", "user2"]
+        assert {i["state"] for i in data["items"]} == {"expired"}
+        assert data["next"] == (
+            "http://example.com/codes/?page=2&size=2&state=expired&purpose=sign-in"
+        )
+        used = CodesViews(codes, as_admin(config, codes, state="used")).json()
+        assert [(i["owner"], i["state"]) for i in used["items"]] == [("user4", "used")]
+        # The empty choice of the form means "any".
+        anything = CodesViews(
+            codes, as_admin(config, codes, state="", purpose="")
+        ).json()
+        assert len(anything["items"]) == 20
+
+
+@pytest.mark.parametrize(
+    ("params", "named"),
+    [
+        ({"state": "gone"}, "state"),
+        ({"purpose": "login"}, "purpose"),
+        ({"page": "0"}, "page"),
+        ({"size": "101"}, "size"),
+    ],
+)
+def test_bad_filters_are_a_400_naming_the_parameter(config, dbroot, tm, params, named):
+    with tm:
+        codes = dbroot()["codes"]
+        with pytest.raises(HTTPBadRequest, match=f"Bad query parameters: {named}"):
+            CodesViews(codes, as_admin(config, codes, **params)).json()
+
+
+def test_a_code_shows_metadata_and_never_its_digest(config, dbroot, tm, filled):
+    with tm:
+        codes = dbroot()["codes"]
+        code = next(codes.newest_first())
+        request = as_admin(config, code)
+        data = CodeViews(code, request).json()
+        assert data == {
+            "type": "code",
+            "name": code.__name__,
+            "url": f"http://example.com/codes/{code.__name__}/",
+            "purpose": "reset-password",
+            "owner": "reader19",
+            "created": code.created,
+            "expires": code.expires,
+            "attempts": 0,
+            "state": "pending",
+        }
+        # The app's JSON renderer (the config fixture has put Pyramid's back).
+        as_json = json.loads(json_renderer_factory(None)(data, {}))
+        assert as_json["created"] == f"{code.created:%Y-%m-%dT%H:%M:%S.%f}Z"
+        assert code.digest not in str(as_json)
+        page = CodeViews(code, request).html()
+        assert code.digest not in repr(page)
+        assert page["title"] == f"Code {code.__name__}"
+        assert page["codes_url"] == "http://example.com/codes/"
+
+
+def test_admin_pages_in_the_layout(config, dbroot, tm, filled):
+    with tm:
+        codes = dbroot()["codes"]
+        request = as_admin(config, codes, size="5", purpose="sign-in")
+        html = page("listing.pt", CodesViews(codes, request).html(), request)
+        assert "<h1>Codes</h1>" in html
+        assert 'class="site-header"' in html
+        assert html.count("<td>sign-in</td>") == 5
+        assert "<td>user4</td>" in html
+        assert '<option value="sign-in" selected="selected">sign-in</option>' in html
+        assert '<option value="used">used</option>' in html
+        assert 'rel="prev"' not in html
+        assert 'rel="next"' not in html
+        request = as_admin(config, codes, size="10")
+        html = page("listing.pt", CodesViews(codes, request).html(), request)
+        assert 'rel="next" href="http://example.com/codes/?page=2&amp;size=10"' in html
+        request = as_admin(config, codes, state="cancelled")
+        html = page("listing.pt", CodesViews(codes, request).html(), request)
+        assert "No codes match." in html
+
+        code = codes.newest_code("user4", "sign-in")
+        request = as_admin(config, code)
+        html = page("code.pt", CodeViews(code, request).html(), request)
+        assert "<dt>Owner</dt><dd>user4</dd>" in html
+        assert "<dt>State</dt><dd>used</dd>" in html
+        assert f"<dt>Created</dt><dd>{code.created:%Y-%m-%d %H:%M:%S} UTC</dd>" in html
+        assert code.digest not in html
+
+
+def test_anonymous_visitors_are_refused(testapp, filled, dbroot, tm):
+    with tm:
+        name = next(dbroot()["codes"].newest_first()).__name__
+    data = testapp.get("/codes/", headers=JSON, status=403).json
+    assert (data["status"], data["error"]) == (403, "Forbidden")
+    data = testapp.get(f"/codes/{name}/", headers=JSON, status=403).json
+    assert data["status"] == 403
+    assert "reader19" not in str(data)
+    # A browser is sent to sign in first, and nothing of the codes is shown.
+    page = testapp.get("/codes/", status=(303, 403))
+    assert "reader19" not in page.text
