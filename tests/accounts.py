@@ -104,3 +104,10 @@ def sign_in(
     form["login"] = login
     form["password"] = password
     return form.submit(status=status)
+
+
+def not_me_link(maildir: Path) -> str:
+    """The path of the "this wasn't me" link in the last mail."""
+    match = re.search(r"http://example\.com(/not-me\?\S+)", body(messages(maildir)[-1]))
+    assert match, "the last mail has no 'this wasn't me' link"
+    return match.group(1)

@@ -97,6 +97,22 @@ def dbroot(db: Any, tm: Any) -> Iterator[Any]:
 
 
 @pytest.fixture
+def clock(app: Any) -> Any:
+    """The app's clock, moved by hand (``clock.advance(minutes=10)``)."""
+    from tests.accounts import Clock
+
+    clock = Clock()
+    app.registry.clock = clock
+    return clock
+
+
+@pytest.fixture
+def maildir(settings: dict[str, str]) -> Path:
+    """Where the development mail transport writes each message."""
+    return Path(settings["mail.maildir"])
+
+
+@pytest.fixture
 def config(app: Any) -> Iterator[Any]:
     """A configurator over the real app's registry, for unit tests of views."""
     with testing.testConfig(registry=app.registry) as cfg:

@@ -144,6 +144,25 @@ def notify(request: Any, kind: str, **kw: Any) -> None:
     request.registry.notify(AuditEvent(request, kind, **kw))
 
 
+def failed(
+    request: Any, kind: str, user: Any, counts: bool = True, **detail: Any
+) -> None:
+    """Record a refused attempt; if it ``counts``, towards the account's
+    back-off too (announcing a lockout when it starts one).
+
+    The answer to the request is an error, which would abort the
+    transaction: this failure is what must be kept, so it is.
+    """
+    from .txn import keep_changes_on_error
+
+    keep_changes_on_error(request)
+    login = None if user is None else user.__name__
+    notify(request, kind, outcome="failure", login=login, detail=detail)
+    registry = request.registry
+    if counts and user is not None and registry.backoff.fail(user, registry.clock()):
+        notify(request, "lockout", outcome="failure", login=login)
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 

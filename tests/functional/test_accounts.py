@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 import webtest
 
 from tests.accounts import (
     NEW_PASSWORD,
     PASSWORD,
-    Clock,
     add_user,
     body,
     last_code,
@@ -27,18 +24,6 @@ def settings(settings):
     # These tests are about passwords and sessions; two-step sign-in has
     # its own tests in test_two_step.py.
     return {**settings, "auth.two_step": "never"}
-
-
-@pytest.fixture
-def clock(app):
-    clock = Clock()
-    app.registry.clock = clock
-    return clock
-
-
-@pytest.fixture
-def maildir(settings):
-    return Path(settings["mail.maildir"])
 
 
 def events(app, kind=None):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
@@ -14,6 +13,7 @@ from tests.accounts import (
     body,
     last_code,
     messages,
+    not_me_link,
     sign_in,
     with_root,
 )
@@ -22,18 +22,6 @@ HOME_IP = "192.0.2.10"
 SAME_NETWORK_IP = "192.0.2.99"
 OTHER_IP = "203.0.113.5"
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64) TestBrowser/42"
-
-
-@pytest.fixture
-def clock(app):
-    clock = Clock()
-    app.registry.clock = clock
-    return clock
-
-
-@pytest.fixture
-def maildir(settings):
-    return Path(settings["mail.maildir"])
 
 
 def browser(app, ip=HOME_IP):
@@ -201,9 +189,7 @@ def test_this_wasnt_me_ends_every_session(app, clock, maildir):
     intruder = browser(app, ip=OTHER_IP)
     sign_in(intruder, "ada")
     code = last_code(maildir)
-    link = re.search(
-        r"http://example\.com(/not-me\?\S+)", body(messages(maildir)[-1])
-    ).group(1)
+    link = not_me_link(maildir)
     owner = browser(app)
     page = owner.get(link)
     assert "This wasn't me" in page.text
@@ -223,9 +209,7 @@ def test_this_wasnt_me_ends_every_session(app, clock, maildir):
 def test_a_tampered_not_me_link_is_refused(app, clock, maildir):
     add_user(app, "ada")
     sign_in(browser(app), "ada")
-    link = re.search(
-        r"http://example\.com(/not-me\?\S+)", body(messages(maildir)[-1])
-    ).group(1)
+    link = not_me_link(maildir)
     page = browser(app).get(link[:-3] + "abc", status=400)
     assert "This link is not valid" in page.text
     browser(app).get("/not-me", status=400)
@@ -315,9 +299,7 @@ def test_posting_a_code_without_a_sign_in_starts_over(app):
 def test_not_me_for_a_removed_account_still_cancels_the_code(app, clock, maildir):
     add_user(app, "ada")
     sign_in(browser(app), "ada")
-    link = re.search(
-        r"http://example\.com(/not-me\?\S+)", body(messages(maildir)[-1])
-    ).group(1)
+    link = not_me_link(maildir)
 
     def remove(root):
         root["users"].remove("ada")

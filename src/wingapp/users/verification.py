@@ -5,10 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..audit import notify
+from ..audit import failed, notify
 from ..codes.mail import code_message
 from ..codes.services import CodeService
-from ..txn import keep_changes_on_error
 from .flow import Flow
 
 
@@ -78,17 +77,7 @@ def check_code(request: Any, user: Any, flow: Flow, entered: str) -> CodeCheck:
         backoff.succeed(user)
         notify(request, "code-verified", login=login, detail={"purpose": flow.kind})
         return CodeCheck(True)
-    # The failure must count even though the answer is an error.
-    keep_changes_on_error(request)
-    notify(
-        request,
-        "code-failed",
-        outcome="failure",
-        login=login,
-        detail={"purpose": flow.kind, "reason": result.reason},
-    )
-    if backoff.fail(user, registry.clock()):
-        notify(request, "lockout", outcome="failure", login=login)
+    failed(request, "code-failed", user, purpose=flow.kind, reason=result.reason)
     if result.reason == "wrong":
         left = result.attempts_left
         return CodeCheck(

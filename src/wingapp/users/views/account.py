@@ -7,10 +7,9 @@ from typing import Any
 from pyramid.httpexceptions import HTTPBadRequest
 from pyramid.view import view_config, view_defaults
 
-from ...audit import notify
+from ...audit import failed, notify
 from ...interfaces import IUser
 from ...permissions import USER_READ, USER_WRITE
-from ...txn import keep_changes_on_error
 from ..forms import ChangePasswordForm, validate
 from ..identity import start_session
 from ..mail import password_changed_message
@@ -172,16 +171,7 @@ class ChangePassword:
         hasher = registry.password_hasher
         now = registry.clock()
         if not hasher.verify(user.password_hash, data["current_password"]):
-            keep_changes_on_error(request)
-            notify(
-                request,
-                "password-change",
-                outcome="failure",
-                login=user.__name__,
-                detail={"reason": "current password"},
-            )
-            if registry.backoff.fail(user, now):
-                notify(request, "lockout", outcome="failure", login=user.__name__)
+            failed(request, "password-change", user, reason="current password")
             return self.refuse(
                 "Your current password is not right.",
                 {"current_password": "Not your current password."},

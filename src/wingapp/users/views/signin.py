@@ -7,11 +7,10 @@ from typing import Any
 
 from pyramid.view import view_config, view_defaults
 
-from ...audit import notify
+from ...audit import failed, notify
 from ...codes.services import CodeCooldown
 from ...interfaces import IRoot
 from ...permissions import VIEW
-from ...txn import keep_changes_on_error
 from ...urls import safe_next
 from ..flow import Flow, clear_flow, load_flow, save_flow
 from ..forms import CodeForm, LoginForm, validate
@@ -98,32 +97,13 @@ class LoginViews:
         hasher = registry.password_hasher
         if user is None:
             hasher.verify(registry.dummy_hash, data["password"])
-            notify(request, "sign-in", outcome="failure", detail={"reason": "unknown"})
-            keep_changes_on_error(request)
+            failed(request, "sign-in", None, reason="unknown")
             return self.refuse(data)
-        login = user.__name__
         if registry.backoff.wait(user, now):
-            keep_changes_on_error(request)
-            notify(
-                request,
-                "sign-in",
-                outcome="failure",
-                login=login,
-                detail={"reason": "locked"},
-            )
+            failed(request, "sign-in", user, counts=False, reason="locked")
             return self.refuse(data)
         if not hasher.verify(user.password_hash, data["password"]):
-            # The failure counts towards the back-off although we answer 400.
-            keep_changes_on_error(request)
-            notify(
-                request,
-                "sign-in",
-                outcome="failure",
-                login=login,
-                detail={"reason": "password"},
-            )
-            if registry.backoff.fail(user, now):
-                notify(request, "lockout", outcome="failure", login=login)
+            failed(request, "sign-in", user, reason="password")
             return self.refuse(data)
         if hasher.needs_rehash(user.password_hash):
             user.password_hash = hasher.hash(data["password"])
