@@ -17,7 +17,6 @@ from cryptography.fernet import InvalidToken
 
 FLOW_COOKIE = "wingapp_flow"
 FLOW_SECONDS = 600
-KINDS = ("sign-in", "confirm-email", "reset-password")
 
 
 @dataclass
@@ -27,6 +26,9 @@ class Flow:
     code_id: str | None = None
     nonce: str = ""
     next: str = ""
+    new_email: str = ""
+    """For an email change: the address the code went to (the cookie is
+    encrypted, so it is not readable in the browser)."""
 
     def __post_init__(self) -> None:
         if not self.nonce:

@@ -89,6 +89,11 @@ class ChangePasswordForm(colander.MappingSchema):
         )
 
 
+class ChangeEmailForm(colander.MappingSchema):
+    email = _text("New email address", preparer=_strip)
+    current_password = _password("your current password")
+
+
 class ResetRequestForm(colander.MappingSchema):
     login = _text("Login name or email", preparer=_strip)
 

@@ -46,3 +46,21 @@ def already_registered_message(request: Any, to: str) -> EmailMessage:
         "If it was not you, you need do nothing.\n"
     )
     return message
+
+
+def email_changed_message(request: Any, user: Any, old_address: str) -> EmailMessage:
+    """To the old address: the account has moved, and how to get it back."""
+    registry = request.registry
+    message = EmailMessage()
+    message["Subject"] = "Your wingapp email address was changed"
+    message["From"] = registry.mailer.default_sender
+    message["To"] = old_address
+    message.set_content(
+        f"Hello {user.__name__},\n\n"
+        "The email address of your wingapp account was changed on "
+        f"{registry.clock():%Y-%m-%d %H:%M} UTC; mail now goes to the new address.\n\n"
+        "If this was not you, someone has your password: reset it at once at\n"
+        f"{request.resource_url(request.root, 'reset-password')}\n"
+        "and tell the site's administrators.\n"
+    )
+    return message

@@ -18,6 +18,10 @@ def code_service(request: Any) -> CodeService:
     )
 
 
+# The flows a stranger could start with a stolen password.
+DENIABLE = ("sign-in", "reset-password")
+
+
 def not_me_url(request: Any, code_id: str) -> str:
     token = request.registry.keyring.mac("not-me", code_id)
     return request.resource_url(
@@ -26,8 +30,9 @@ def not_me_url(request: Any, code_id: str) -> str:
 
 
 def send_code(request: Any, user: Any, flow: Flow) -> None:
-    """Issue a code for ``flow`` and mail it to ``user``; raises
-    CodeCooldown when the last one is too recent to send another."""
+    """Issue a code for ``flow`` and mail it to ``user`` (for an email
+    change, to the new address); raises CodeCooldown when the last one is
+    too recent to send another."""
     registry = request.registry
     keyring = registry.keyring
     code, plain = code_service(request).issue(
@@ -35,16 +40,14 @@ def send_code(request: Any, user: Any, flow: Flow) -> None:
     )
     flow.code_id = code.__name__
     message = code_message(
-        to=user.email(keyring),
+        to=flow.new_email or user.email(keyring),
         code=plain,
         purpose=flow.kind,
         sender=registry.mailer.default_sender,
         when=registry.clock(),
         ip=request.client_addr or "unknown",
         user_agent=request.user_agent or "unknown",
-        deny_url=None
-        if flow.kind == "confirm-email"
-        else not_me_url(request, code.__name__),
+        deny_url=not_me_url(request, code.__name__) if flow.kind in DENIABLE else None,
         lifetime=code.expires - code.created,
     )
     registry.mailer.send(message, request.tm)
