@@ -11,6 +11,7 @@ import argparse
 import http.client
 import os
 import platform
+import re
 import socket
 import statistics
 import subprocess
@@ -18,8 +19,10 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.parse
 from pathlib import Path
 
+PASSWORD = "violet harbour lantern seventeen"
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 BIN = Path(sys.executable).parent
@@ -113,9 +116,44 @@ def write_ini(directory: Path) -> Path:
         f"wingapp.encryption_keys_file = {secrets}/keys\n"
         f"wingapp.index_key_file = {secrets}/index\n"
         "session.secure_cookie = false\n"
+        "auth.two_step = never\n"
+        f"mail.maildir = {directory}/mail\n"
     )
     subprocess.run([BIN / "wingapp", ini, "init"], check=True, capture_output=True)
+    subprocess.run(
+        [BIN / "wingapp", ini, "add-user", "bench", "--email", "bench@example.org"],
+        input=PASSWORD + "\n",
+        text=True,
+        check=True,
+        capture_output=True,
+    )
     return ini
+
+
+def signed_in_cookie(port: int) -> str:
+    """Sign in through the real form; return the Cookie header to reuse."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    conn.request("GET", "/login")
+    response = conn.getresponse()
+    page = response.read().decode()
+    cookie = response.getheader("Set-Cookie").split(";", 1)[0]
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    form = urllib.parse.urlencode(
+        {"csrf_token": token, "login": "bench", "password": PASSWORD}
+    )
+    conn.request(
+        "POST",
+        "/login",
+        body=form,
+        headers={"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"},
+    )
+    response = conn.getresponse()
+    response.read()
+    if response.status != 303:
+        raise RuntimeError(f"sign-in answered {response.status}")
+    cookies = [c.split(";", 1)[0] for c in response.headers.get_all("Set-Cookie")]
+    conn.close()
+    return "; ".join(c for c in cookies if c.split("=", 1)[1])
 
 
 def main() -> int:
@@ -130,6 +168,12 @@ def main() -> int:
         ("wingapp home page (HTML)", "wingapp", "/", {}),
         ("wingapp home (JSON)", "wingapp", "/", {"Accept": "application/json"}),
         ("wingapp 404 page", "wingapp", "/no-such-name", {}),
+        (
+            "wingapp user page, signed in (HTML)",
+            "wingapp",
+            "/users/bench/",
+            "signed-in",
+        ),
     ]
     results = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -143,7 +187,10 @@ def main() -> int:
             servers[name] = (start(script, str(ini), f"127.0.0.1:{port}", *extra), port)
             wait_ready(port)
         try:
+            cookie = signed_in_cookie(servers["wingapp"][1])
             for label, server, path, headers in cases:
+                if headers == "signed-in":
+                    headers = {"Cookie": cookie}
                 figures = load(
                     servers[server][1], path, headers, args.requests, args.threads
                 )
