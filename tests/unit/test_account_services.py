@@ -99,9 +99,6 @@ def test_sessions_expire_idle_or_absolute(keyring):
     clock.advance(minutes=29)
     assert service.find(user, sid) is record
     assert service.expiry(record)[1] == "idle"
-    assert service.needs_reauthentication(record)
-    service.reauthenticated(record)
-    assert not service.needs_reauthentication(record)
     clock.advance(minutes=31)
     assert service.find(user, sid) is None
     assert service.purge_expired(user) == 1

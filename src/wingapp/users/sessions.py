@@ -23,7 +23,6 @@ class SignInSession(Persistent):
         self, created: datetime, ip_token: bytes | None, ua_token: bytes | None
     ):
         self.created = created
-        self.authenticated_at = created
         self.last_active = created
         self.ip_token = ip_token
         self.ua_token = ua_token
@@ -34,7 +33,6 @@ class Timeouts:
     idle: timedelta = timedelta(minutes=30)
     absolute: timedelta = timedelta(hours=12)
     warning: timedelta = timedelta(minutes=2)
-    reauthenticate: timedelta = timedelta(minutes=15)
 
     @classmethod
     def from_settings(cls, settings: dict) -> Timeouts:
@@ -46,7 +44,6 @@ class Timeouts:
             idle=seconds("idle_timeout", cls.idle),
             absolute=seconds("absolute_timeout", cls.absolute),
             warning=seconds("idle_warning", cls.warning),
-            reauthenticate=seconds("reauthenticate_after", cls.reauthenticate),
         )
 
 
@@ -89,12 +86,6 @@ class SessionService:
 
     def touch(self, record: SignInSession) -> None:
         record.last_active = self.now()
-
-    def needs_reauthentication(self, record: SignInSession) -> bool:
-        return self.now() - record.authenticated_at > self.timeouts.reauthenticate
-
-    def reauthenticated(self, record: SignInSession) -> None:
-        record.authenticated_at = self.now()
 
     def end(self, user: Any, key: str) -> bool:
         return user.sessions.pop(key, None) is not None
