@@ -173,3 +173,41 @@ def test_pshell_setup_offers_the_tree_and_a_transaction(app):
     assert env["keyring"] is app.registry.keyring
     env["tm"].abort()
     env["closer"]()
+
+
+def test_sweep_sessions_removes_only_expired_ones(ini_file):
+    from datetime import timedelta
+
+    import webtest
+
+    from tests.accounts import add_user, sign_in, with_root
+
+    ini_file.write_text(
+        ini_file.read_text().replace(
+            "[app:main]", "[app:main]\nauth.two_step = never", 1
+        )
+    )
+    app = get_app(str(ini_file))
+    add_user(app, "ada")
+    add_user(app, "bob")
+    for login in ("ada", "bob"):
+        sign_in(
+            webtest.TestApp(app, extra_environ={"HTTP_HOST": "example.com"}),
+            login,
+            status=303,
+        )
+
+    def age(root):
+        (record,) = root["users"]["ada"].sessions.values()
+        record.last_active -= timedelta(hours=1)
+
+    with_root(app, age, commit=True)
+    app.registry._zodb_databases[""].close()
+    code, out, _ = run(str(ini_file), "sweep-sessions")
+    assert (code, out) == (0, "Expired sessions removed: 1.\n")
+    app = get_app(str(ini_file))
+    counts = with_root(
+        app, lambda root: {n: len(u.sessions) for n, u in root["users"].items()}
+    )
+    assert counts == {"ada": 0, "bob": 1}
+    app.registry._zodb_databases[""].close()

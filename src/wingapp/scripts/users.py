@@ -21,6 +21,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--email", required=True)
     p.add_argument("--admin", action="store_true", help="give the admin role")
     p.set_defaults(run=run_add_user)
+    register_sweep(subparsers)
 
 
 def read_password(stdin: Any) -> str | None:
@@ -56,4 +57,32 @@ def run_add_user(args: Any, stdin: Any, stdout: Any) -> int:
     print(f"Added {user.__name__!r} ({', '.join(roles)}).", file=stdout)
     if given is None:
         print(f"Password (shown once): {password}", file=stdout)
+    return 0
+
+
+def register_sweep(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        "sweep-sessions",
+        help="remove the server records of sessions that have timed out",
+        description="Records of expired sessions are removed when their user next "
+        "signs in; this removes those of users who never come back (run it from cron).",
+    )
+    p.set_defaults(run=run_sweep_sessions)
+
+
+def run_sweep_sessions(args: Any, stdin: Any, stdout: Any) -> int:
+    with open_app(args.config_uri) as env:
+        service = env.registry.session_service
+        with env.tm:
+            logins = list(env.root["users"].keys())
+        removed = 0
+        for start in range(0, len(logins), 200):
+            # Small transactions: a big site never holds one huge commit.
+            with env.tm:
+                users = env.root["users"]
+                removed += sum(
+                    service.purge_expired(users[n]) for n in logins[start : start + 200]
+                )
+                env.tm.get().note("wingapp sweep-sessions")
+    print(f"Expired sessions removed: {removed}.", file=stdout)
     return 0
