@@ -5,6 +5,18 @@ set -euo pipefail
 
 need=()
 command -v psql >/dev/null || need+=(postgresql)
+# Headless browser for tests/integration/test_browser.py (Playwright drives it).
+[[ -x /usr/bin/chromium ]] || need+=(chromium)
+# Apache and mod_wsgi, which pip builds against the system Python
+# (tests/integration/test_modwsgi.py): the server, apxs, Python's headers and
+# venv module; a compiler and libpq for psycopg2, which pip and buildout
+# (tests/integration/test_buildout.py) build from source.
+[[ -x /usr/sbin/apache2 ]] || need+=(apache2)
+command -v apxs >/dev/null || need+=(apache2-dev)
+/usr/bin/python3 -c 'import ensurepip' 2>/dev/null || need+=(python3-venv)
+compgen -G '/usr/include/python3*/Python.h' >/dev/null || need+=(python3-dev)
+command -v pg_config >/dev/null || need+=(libpq-dev)
+command -v gcc >/dev/null || need+=(build-essential)
 
 if ((${#need[@]})); then
     if [[ $(id -u) -ne 0 ]]; then

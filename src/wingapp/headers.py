@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pyramid.events import NewResponse
 
+from .sessions import SESSION_COOKIE
+
 CSP = "; ".join(
     [
         "default-src 'self'",
@@ -31,10 +33,15 @@ HSTS = "max-age=31536000; includeSubDomains"
 
 def add_security_headers(event: NewResponse) -> None:
     response = event.response
+    request = event.request
     for name, value in HEADERS.items():
         response.headers.setdefault(name, value)
-    if event.request.scheme == "https":
+    if request.scheme == "https":
         response.headers.setdefault("Strict-Transport-Security", HSTS)
+    if SESSION_COOKIE in request.cookies and "Cache-Control" not in response.headers:
+        # Pages seen with a session may hold personal data: keep them out
+        # of every cache, the browser's back/forward cache included.
+        response.headers["Cache-Control"] = "no-store"
 
 
 def includeme(config) -> None:

@@ -14,4 +14,8 @@ def safe_next(request: Any, target: str | None) -> str | None:
     # browsers read a backslash as a slash, so '/\\host' is refused too.
     if "\\" in target or not target.isprintable() or len(target) > 2000:
         return None
+    # Mounted under a prefix (SCRIPT_NAME), stay inside it.
+    prefix = request.script_name
+    if prefix and target != prefix and not target.startswith(prefix + "/"):
+        return None
     return request.host_url + target

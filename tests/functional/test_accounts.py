@@ -246,6 +246,16 @@ def test_session_id_changes_at_sign_in_and_dies_at_sign_out(app, testapp, clock)
     )
 
 
+def test_pages_seen_with_a_session_are_not_cached(app, testapp, clock):
+    assert "Cache-Control" not in testapp.get("/").headers
+    add_user(app, "ada")
+    sign_in(testapp, "ada", status=303)
+    assert testapp.get("/users/ada/").headers["Cache-Control"] == "no-store"
+    # Static files keep their own caching.
+    css = testapp.get("/static/css/wingapp.css")
+    assert css.headers["Cache-Control"].startswith("max-age=")
+
+
 def test_cookie_flags(app, testapp, clock):
     add_user(app, "ada")
     response = sign_in(testapp, "ada", status=303)

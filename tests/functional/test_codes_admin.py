@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from pyramid import testing
 from pyramid.httpexceptions import HTTPBadRequest
-from pyramid.renderers import render
 from pyramid.request import apply_request_extensions
 
+from tests.accounts import sign_in, with_root
 from wingapp.codes.services import CodeService
 from wingapp.codes.views import CodesViews, CodeViews
 from wingapp.renderers import json_renderer_factory
@@ -56,10 +56,6 @@ def as_admin(config, context, **params):
     # What the app adds to every request, so the layout can draw the page.
     apply_request_extensions(request)
     return request
-
-
-def page(template, data, request):
-    return render(f"wingapp:templates/codes/{template}", data, request)
 
 
 def test_admin_lists_codes_newest_first_in_pages(config, dbroot, tm, filled):
@@ -160,33 +156,30 @@ def test_a_code_shows_metadata_and_never_its_digest(config, dbroot, tm, filled):
         assert page["codes_url"] == "http://example.com/codes/"
 
 
-def test_admin_pages_in_the_layout(config, dbroot, tm, filled):
-    with tm:
-        codes = dbroot()["codes"]
-        request = as_admin(config, codes, size="5", purpose="sign-in")
-        html = page("listing.pt", CodesViews(codes, request).html(), request)
-        assert "<h1>Codes</h1>" in html
-        assert 'class="site-header"' in html
-        assert html.count("<td>sign-in</td>") == 5
-        assert "<td>user4</td>" in html
-        assert '<option value="sign-in" selected="selected">sign-in</option>' in html
-        assert '<option value="used">used</option>' in html
-        assert 'rel="prev"' not in html
-        assert 'rel="next"' not in html
-        request = as_admin(config, codes, size="10")
-        html = page("listing.pt", CodesViews(codes, request).html(), request)
-        assert 'rel="next" href="http://example.com/codes/?page=2&amp;size=10"' in html
-        request = as_admin(config, codes, state="cancelled")
-        html = page("listing.pt", CodesViews(codes, request).html(), request)
-        assert "No codes match." in html
+def test_admin_pages_in_the_layout(app, testapp, filled):
+    # The whole app, with an admin signed in through the real form.
+    app.registry.trust_service.mode = "never"
+    sign_in(testapp, "admin", status=303)
+    html = testapp.get("/codes/?size=5&purpose=sign-in").text
+    assert "<h1>Codes</h1>" in html
+    assert 'class="site-header"' in html
+    assert html.count("<td>sign-in</td>") == 5
+    assert "<td>user4</td>" in html
+    assert '<option value="sign-in" selected="selected">sign-in</option>' in html
+    assert '<option value="used">used</option>' in html
+    assert 'rel="prev"' not in html
+    assert 'rel="next"' not in html
+    html = testapp.get("/codes/?size=10").text
+    assert 'rel="next" href="http://example.com/codes/?page=2&amp;size=10"' in html
+    assert "No codes match." in testapp.get("/codes/?state=cancelled").text
 
-        code = codes.newest_code("user4", "sign-in")
-        request = as_admin(config, code)
-        html = page("code.pt", CodeViews(code, request).html(), request)
-        assert "<dt>Owner</dt><dd>user4</dd>" in html
-        assert "<dt>State</dt><dd>used</dd>" in html
-        assert f"<dt>Created</dt><dd>{code.created:%Y-%m-%d %H:%M:%S} UTC</dd>" in html
-        assert code.digest not in html
+    (used,) = testapp.get("/codes/?state=used", headers=JSON).json["items"]
+    html = testapp.get(used["url"]).text
+    assert "<dt>Owner</dt><dd>user4</dd>" in html
+    assert "<dt>State</dt><dd>used</dd>" in html
+    code = with_root(app, lambda root: root["codes"][used["name"]])
+    assert f"<dt>Created</dt><dd>{code.created:%Y-%m-%d %H:%M:%S} UTC</dd>" in html
+    assert code.digest not in html
 
 
 def test_anonymous_visitors_are_refused(testapp, filled, dbroot, tm):

@@ -127,6 +127,24 @@ def test_timeouts_from_settings():
 
 class Req:
     host_url = "https://example.com"
+    script_name = ""
+
+
+class Mounted(Req):
+    script_name = "/wing"
+
+
+@pytest.mark.parametrize(
+    ("target", "expected"),
+    [
+        ("/wing/users/ada/", "https://example.com/wing/users/ada/"),
+        ("/wing", "https://example.com/wing"),
+        ("/wingding/", None),
+        ("/other/", None),
+    ],
+)
+def test_safe_next_stays_under_the_mount_point(target, expected):
+    assert safe_next(Mounted(), target) == expected
 
 
 @pytest.mark.parametrize(

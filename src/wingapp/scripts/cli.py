@@ -11,9 +11,9 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
-from . import codes, evolve, keys, mail, setup, users
+from . import codes, evolve, keys, mail, ops, setup, users
 
-COMMAND_MODULES = (setup, users, evolve, keys, codes, mail)
+COMMAND_MODULES = (setup, users, evolve, keys, codes, mail, ops)
 
 
 class CommandError(Exception):

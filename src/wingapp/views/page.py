@@ -52,6 +52,11 @@ class Page:
     def url(self, *elements: str, **kw: Any) -> str:
         return self.request.resource_url(self.request.root, *elements, **kw)
 
+    def container_url(self, name: str) -> str:
+        # The container itself, not a name appended to the root's URL: under
+        # a virtual root (X-Vhm-Root) the container may be the root.
+        return self.request.resource_url(self.request.root[name])
+
     def static(self, path: str) -> str:
         return self.request.static_url(f"wingapp:static/{path}")
 

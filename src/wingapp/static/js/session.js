@@ -6,6 +6,7 @@
 // at most once a minute, never on a timer. Shortly before the session would
 // end, a dialog offers to stay signed in or to sign out; when it ends, the
 // browser goes to the "timed out" page, which offers to come back here.
+// Tabs of the same session share the deadline through local storage.
 (function () {
   "use strict";
   var body = document.body;
@@ -28,6 +29,10 @@
   function share(newDeadline) {
     deadline = newDeadline;
     try { window.localStorage.setItem(STORAGE_KEY, String(deadline)); } catch (e) { /* private mode */ }
+  }
+
+  function shared() {
+    try { return Number(window.localStorage.getItem(STORAGE_KEY)) || 0; } catch (e) { return 0; }
   }
 
   // Another tab of the same session kept it alive: follow its deadline.
@@ -58,12 +63,27 @@
     return window.location.pathname + window.location.search;
   }
 
+  function timedOutPage() {
+    return data.loggedOutUrl + "?timeout=1&next=" + encodeURIComponent(here());
+  }
+
   function timedOut() {
     if (ended) { return; }
     ended = true;
     // Signing out through the server records the timeout and clears the
-    // session there; it answers with the "timed out" page for this place.
-    post(data.logoutUrl, { csrf_token: data.csrfToken, reason: "timeout", next: here() });
+    // session there. Not a form: when several tabs of the session time out
+    // together, the first one's sign-out replaces the cookie session, so
+    // the others' CSRF token is stale and a form would land them on "Form
+    // expired". Whatever the answer, the session is over: show the page
+    // that says so (the server's redirect would name the same page).
+    var fields = new URLSearchParams({ csrf_token: data.csrfToken, reason: "timeout", next: here() });
+    fetch(data.logoutUrl, {
+      method: "POST",
+      credentials: "same-origin",
+      redirect: "manual",
+      body: fields
+    }).catch(function () { /* the server ends it anyway once the time is up */ })
+      .then(function () { window.location.assign(timedOutPage()); });
   }
 
   function ping() {
@@ -77,7 +97,7 @@
     }).then(function (response) {
       if (response.status === 401) {
         ended = true;
-        window.location.assign(data.loggedOutUrl + "?timeout=1&next=" + encodeURIComponent(here()));
+        window.location.assign(timedOutPage());
         return null;
       }
       return response.ok ? response.json() : null;
@@ -129,8 +149,27 @@
     ended = true;
     post(data.logoutUrl, { csrf_token: data.csrfToken });
   });
+  // The header's sign-out form ends the session just as well.
+  var signOutForm = document.getElementById("signout-form");
+  if (signOutForm) {
+    signOutForm.addEventListener("submit", function () { ended = true; });
+  }
   // Escape would close the dialog without an answer; treat it as "stay".
   dialog.addEventListener("cancel", function (event) { event.preventDefault(); ping(); });
+
+  // The back/forward cache can bring this page back as it was left, timers
+  // and all. If its session had ended, what it shows is stale and its
+  // buttons are dead: load it again and let the server decide (it sends
+  // the sign-in page). Otherwise follow a deadline another tab set meanwhile.
+  window.addEventListener("pageshow", function (event) {
+    if (!event.persisted) { return; }
+    if (ended) {
+      window.location.reload();
+      return;
+    }
+    deadline = Math.max(deadline, shared());
+    update();
+  });
 
   share(deadline);
   window.setInterval(update, 1000);

@@ -1,0 +1,99 @@
+"""The WSGI entry point for Apache mod_wsgi (or any WSGI server).
+
+mod_wsgi imports this module (or a script that imports ``application``
+from it) in every daemon process. The ini file is named by the
+``WINGAPP_INI`` environment variable, read from the process environment or,
+failing that, from the request environment, where Apache's
+``SetEnv WINGAPP_INI /srv/wingapp/production.ini`` puts it: mod_wsgi passes
+``SetEnv`` values to the application per request, not through
+``os.environ``. A client cannot set it: request headers arrive as
+``HTTP_*`` keys.
+
+The application is built on the first request rather than at import, so
+that ``SetEnv`` can name the ini and so that an error in the ini shows in
+Apache's error log on every request until it is fixed, instead of leaving
+a process that imported half a module.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from pyramid.paster import get_app, setup_logging
+
+INI_VARIABLE = "WINGAPP_INI"
+
+
+class MissingIni(RuntimeError):
+    """No ini file was named."""
+
+
+def ini_path(*environs: Mapping[str, Any]) -> str:
+    """The ini file named by the first environment that sets the variable."""
+    for environ in environs:
+        path = environ.get(INI_VARIABLE)
+        if path:
+            return str(path)
+    raise MissingIni(
+        f"Set {INI_VARIABLE} to the path of the ini file (e.g. "
+        f"{INI_VARIABLE}=/srv/wingapp/production.ini in the environment, or "
+        f"'SetEnv {INI_VARIABLE} /srv/wingapp/production.ini' in Apache)."
+    )
+
+
+def load(config_uri: str) -> Callable:
+    """The app from ``config_uri``, with the ini's logging set up first so
+    that errors while loading it reach the log file."""
+    setup_logging(config_uri)
+    return get_app(config_uri, "main")
+
+
+class LazyApplication:
+    """A WSGI app that loads the real one on its first request."""
+
+    def __init__(self, loader: Callable[[str], Callable] = load) -> None:
+        self._loader = loader
+        self._app: Callable | None = None
+        # mod_wsgi runs several threads a process: load only once.
+        self._lock = threading.Lock()
+
+    def get(self, environ: Mapping[str, Any]) -> Callable:
+        # An uncontended lock costs far less than a request; taking it every
+        # time keeps the first requests of several threads simple and safe.
+        with self._lock:
+            if self._app is None:
+                self._app = self._loader(ini_path(os.environ, environ))
+            return self._app
+
+    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        return self.get(environ)(environ, start_response)
+
+
+application = LazyApplication()
+
+
+def main(
+    argv: list[str] | None = None, environ: Mapping[str, Any] | None = None
+) -> int:
+    """Load the app as mod_wsgi would and say whether it worked.
+
+    What buildout's ``bin/wingapp.wsgi`` does when run as a command: run it
+    before ``apachectl graceful`` to catch a broken ini or a missing secret
+    before Apache answers every request with an error.
+    """
+    argv = sys.argv[1:] if argv is None else argv
+    environ = os.environ if environ is None else environ
+    try:
+        path = argv[0] if argv else ini_path(environ)
+        app = load(path)
+    except Exception as e:
+        print(f"wingapp.wsgi: cannot load the application: {e}", file=sys.stderr)
+        return 1
+    for db in app.registry._zodb_databases.values():
+        db.close()
+    print(f"wingapp.wsgi: the application loads from {path}.")
+    return 0

@@ -1,0 +1,613 @@
+"""wingapp under Apache mod_wsgi, on RelStorage: mod_wsgi-express with two
+daemon processes of four threads, reloading and restarting under a steady
+stream of requests, and the example virtual host deploy/apache/wingapp.conf
+over TLS, at the root and under a sub-path.
+
+Apache runs the app as www-data, which cannot read root's home where
+pyenv's Python lives: the app runs in a virtualenv made with the system
+Python. That virtualenv (mod_wsgi and wingapp's dependencies) is cached
+outside the repository, keyed by setup.py, and built when missing; wingapp
+itself is installed afresh for each run into a directory of its own.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import fcntl
+import hashlib
+import ipaddress
+import os
+import pwd
+import re
+import shutil
+import ssl
+import subprocess
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import FAST_HASHING, write_ini
+
+from .postgres import fresh_database, uri
+from .servers import (
+    BIN,
+    REPO,
+    Client,
+    copy_source_tree,
+    free_port,
+    production_ini,
+    require,
+    run,
+    wait_for_http,
+)
+
+pytestmark = pytest.mark.integration
+
+SYSTEM_PYTHON = Path("/usr/bin/python3")
+MOD_WSGI = "mod_wsgi==6.1.1"
+CACHE = Path(os.environ.get("WINGAPP_TEST_CACHE", "/var/tmp/wingapp-test-cache"))
+APACHE_MODULES = Path("/usr/lib/apache2/modules")
+DAEMON_USER = "www-data"
+PASSWORD = "violet harbour lantern seventeen"
+
+
+def apache2() -> str | None:
+    return shutil.which("apache2", path=os.environ.get("PATH", "") + ":/usr/sbin")
+
+
+def require_apache() -> None:
+    require(
+        os.geteuid() == 0, "Apache tests run as root (Apache then runs as www-data)"
+    )
+    require(SYSTEM_PYTHON.exists(), f"{SYSTEM_PYTHON} is missing")
+    require(apache2() is not None, "apache2 is missing (tools/system-packages.sh)")
+    require(shutil.which("apxs") is not None, "apxs is missing (apache2-dev)")
+    try:
+        pwd.getpwnam(DAEMON_USER)
+    except KeyError:
+        require(False, f"there is no {DAEMON_USER} user")
+
+
+def readable_by_daemon(path: Path) -> Path:
+    path.chmod(0o755)
+    return path
+
+
+def give_to_daemon(*paths: Path) -> None:
+    user = pwd.getpwnam(DAEMON_USER)
+    for top in paths:
+        top.mkdir(parents=True, exist_ok=True)
+        for path in [top, *top.rglob("*")]:
+            os.chown(path, user.pw_uid, user.pw_gid)
+
+
+# --- The system-Python virtualenv (cached) and this run's wingapp -------
+
+
+def venv_key() -> str:
+    version = subprocess.run(
+        [SYSTEM_PYTHON, "--version"], capture_output=True, text=True, check=True
+    ).stdout
+    digest = hashlib.sha256((REPO / "setup.py").read_bytes())
+    digest.update(f"{MOD_WSGI} {version}".encode())
+    return digest.hexdigest()[:16]
+
+
+def build_venv(venv: Path, source: Path) -> None:
+    shutil.rmtree(venv, ignore_errors=True)
+    run([SYSTEM_PYTHON, "-m", "venv", venv])
+    pip = [
+        venv / "bin" / "python",
+        "-m",
+        "pip",
+        "--quiet",
+        "--disable-pip-version-check",
+    ]
+    # wingapp's dependencies come with it; wingapp itself goes again, since
+    # each run installs the code as it is now (see `installed_app`).
+    run([*pip, "install", "setuptools<82", "wheel", MOD_WSGI, source], timeout=900)
+    run([*pip, "uninstall", "--yes", "wingapp"])
+    (venv / ".complete").touch()
+
+
+@pytest.fixture(scope="session")
+def apache_root() -> Iterator[Path]:
+    """A directory www-data can read, for everything Apache needs."""
+    require_apache()
+    root = readable_by_daemon(Path(tempfile.mkdtemp(prefix="wingapp-apache-")))
+    yield root
+    shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def source(apache_root: Path) -> Path:
+    return copy_source_tree(apache_root / "source")
+
+
+@pytest.fixture(scope="session")
+def venv(source: Path) -> Path:
+    CACHE.mkdir(parents=True, exist_ok=True)
+    readable_by_daemon(CACHE)
+    venv = CACHE / f"modwsgi-{venv_key()}"
+    with (CACHE / ".lock").open("w") as lock:
+        # Another test run may be building the same virtualenv.
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (venv / ".complete").exists():
+            build_venv(venv, source)
+    return venv
+
+
+@pytest.fixture(scope="session")
+def installed_app(venv: Path, source: Path, apache_root: Path) -> Path:
+    """wingapp as it is in the working tree, for mod_wsgi's python-path."""
+    target = apache_root / "app"
+    run(
+        [
+            *(venv / "bin" / "python", "-m", "pip", "--quiet"),
+            *("install", "--no-deps", "--no-build-isolation", "--target", target),
+            source,
+        ]
+    )
+    return target
+
+
+# --- A site: database, secrets, ini, one user ----------------------------
+
+
+def make_site(root: Path, database: str) -> Path:
+    site = root / "site"
+    site.mkdir(parents=True)
+    readable_by_daemon(site)
+    settings = {
+        "zodbconn.uri": uri(database),
+        "wingapp.session_secret_file": f"{site}/secrets/session_secret",
+        "wingapp.encryption_keys_file": f"{site}/secrets/encryption_keys",
+        "wingapp.index_key_file": f"{site}/secrets/index_key",
+        "session.secure_cookie": "false",
+        "auth.two_step": "never",
+        "mail.transport": "maildir",
+        "mail.maildir": f"{site}/mail",
+        "mail.default_sender": "wingapp <wingapp@example.org>",
+        **FAST_HASHING,
+    }
+    ini = write_ini(site / "site.ini", settings)
+    setup_users(ini)
+    give_to_daemon(site / "secrets", site / "mail")
+    return ini
+
+
+def setup_users(ini: Path) -> None:
+    run([BIN / "wingapp", ini, "init"])
+    run(
+        [BIN / "wingapp", ini, "add-user", "alice", "--email", "alice@example.org"],
+        input=PASSWORD + "\n",
+    )
+
+
+# --- mod_wsgi-express ------------------------------------------------------
+
+
+class Express:
+    def __init__(self, root: Path, port: int) -> None:
+        self.root = root
+        self.port = port
+        self.base = f"http://127.0.0.1:{port}"
+
+    @property
+    def display_name(self) -> str:
+        return f"(wsgi:127.0.0.1:{self.port}:{os.geteuid()})"
+
+    def apachectl(self, command: str) -> None:
+        run([self.root / "apachectl", command])
+
+    def daemon_pids(self) -> set[int]:
+        listing = subprocess.run(
+            ["ps", "-eo", "pid=,args="], capture_output=True, text=True, check=True
+        ).stdout
+        return {
+            int(pid)
+            for pid, _, args in (
+                line.strip().partition(" ") for line in listing.splitlines()
+            )
+            # The daemons' command line starts with their display name.
+            if args.split(" ", 1)[0] == self.display_name
+        }
+
+    def error_log(self) -> str:
+        path = self.root / "error_log"
+        return path.read_text() if path.exists() else ""
+
+
+def stop_apache(pid_file: Path, stop: list) -> None:
+    """Stop an Apache and wait until its parent has gone."""
+    pid = int(pid_file.read_text()) if pid_file.exists() else None
+    subprocess.run(stop, capture_output=True, timeout=60)
+    deadline = time.monotonic() + 30
+    while pid and time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.1)
+
+
+@pytest.fixture(scope="module")
+def express_site(apache_root) -> Iterator[Path]:
+    with fresh_database() as database:
+        root = apache_root / f"express-{database}"
+        yield make_site(root, database)
+
+
+def start_express(venv: Path, ini: Path, app: Path, *options: str) -> Iterator[Express]:
+    port = free_port()
+    server = Express(ini.parent.parent / f"httpd-{port}", port)
+    run(
+        [
+            venv / "bin" / "mod_wsgi-express",
+            "setup-server",
+            *("--application-type", "module", "--entry-point", "wingapp.wsgi"),
+            *("--python-path", app, "--setenv", "WINGAPP_INI", ini),
+            *("--processes", "2", "--threads", "4"),
+            *("--host", "127.0.0.1", "--port", str(port)),
+            *("--user", DAEMON_USER, "--group", DAEMON_USER, "--locale", "C.UTF-8"),
+            *("--server-root", server.root, "--working-directory", ini.parent),
+            *("--url-alias", "/static", app / "wingapp" / "static"),
+            *options,
+        ]
+    )
+    server.apachectl("start")
+    try:
+        wait_for_http(server.base + "/login", timeout=60)
+        yield server
+    finally:
+        stop_apache(server.root / "httpd.pid", [server.root / "apachectl", "stop"])
+
+
+@pytest.fixture(scope="module")
+def daemon_mode(express_site, installed_app, venv) -> Iterator[Express]:
+    yield from start_express(venv, express_site, installed_app)
+
+
+@pytest.fixture(scope="module")
+def embedded_mode(express_site, installed_app, venv) -> Iterator[Express]:
+    # Apache's own children run the app: a graceful restart lets each old
+    # child finish its requests, with no daemon socket in between.
+    yield from start_express(venv, express_site, installed_app, "--embedded-mode")
+
+
+def test_daemon_processes_serve_sign_in_and_user_pages(daemon_mode):
+    conf = (daemon_mode.root / "httpd.conf").read_text()
+    assert re.search(r"WSGIDaemonProcess .*processes=2 \\\n.*threads=4", conf, re.S)
+    assert len(daemon_mode.daemon_pids()) == 2
+
+    client = Client(daemon_mode.base)
+    action, fields = client.form("/login", "login-form")
+    assert action == f"{daemon_mode.base}/login"
+    assert {"csrf_token", "next", "login", "password"} <= set(fields)
+    response = client.sign_in("alice", PASSWORD)
+    assert response.status == 303
+    assert response.location == f"{daemon_mode.base}/users/alice/"
+    page = client.get(response.location)
+    assert page.status == 200
+    assert "<h1>alice</h1>" in page.text
+
+    css = client.get("/static/css/wingapp.css")
+    assert css.status == 200
+    # Apache answered from disk: the app would have added its CSP header.
+    assert "Content-Security-Policy" not in css.headers
+
+    # Eight requests at once: both processes, all threads.
+    with ThreadPoolExecutor(8) as pool:
+        statuses = list(
+            pool.map(lambda _: Client(daemon_mode.base).get("/").status, range(16))
+        )
+    assert statuses == [200] * 16
+
+
+class Stream:
+    """GET one URL over and over from a thread, counting what comes back,
+    until told to stop (or a bound is reached)."""
+
+    def __init__(self, url: str, bound: int = 5000) -> None:
+        self.url = url
+        self.bound = bound
+        self.ok = 0
+        self.failures: list[str] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        for _ in range(self.bound):
+            if self._stop.is_set():
+                return
+            try:
+                with urllib.request.urlopen(self.url, timeout=60) as response:
+                    response.read()
+                    self.ok += 1
+            except (urllib.error.URLError, OSError) as e:
+                self.failures.append(repr(e))
+
+    def __enter__(self) -> Stream:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join(timeout=120)
+
+    def wait_for(self, more: int, timeout: float = 60) -> None:
+        goal = self.ok + more
+        deadline = time.monotonic() + timeout
+        while (
+            self.ok < goal and time.monotonic() < deadline and self._thread.is_alive()
+        ):
+            time.sleep(0.02)
+        assert self.ok >= goal, f"only {self.ok} of {goal} requests came back"
+
+
+def wait_until(condition, timeout: float = 60, what: str = "") -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
+
+
+def test_touching_the_script_reloads_daemons_without_losing_a_request(daemon_mode):
+    script = daemon_mode.root / "handler.wsgi"
+    with Stream(daemon_mode.base + "/login") as stream:
+        stream.wait_for(20)
+        for _ in range(2):
+            before = daemon_mode.daemon_pids()
+            script.touch()
+            wait_until(
+                lambda before=before: (
+                    not (daemon_mode.daemon_pids() & before)
+                    and len(daemon_mode.daemon_pids()) == 2
+                ),
+                what="new daemon processes",
+            )
+            stream.wait_for(50)
+    assert stream.failures == []
+    assert stream.ok >= 120
+
+
+def test_graceful_restart_in_embedded_mode_loses_no_request(embedded_mode):
+    resumed = "resuming normal operations"
+    with Stream(embedded_mode.base + "/login") as stream:
+        stream.wait_for(20)
+        for _ in range(2):
+            count = embedded_mode.error_log().count(resumed)
+            embedded_mode.apachectl("graceful")
+            wait_until(
+                lambda count=count: embedded_mode.error_log().count(resumed) > count,
+                what="the graceful restart",
+            )
+            stream.wait_for(50)
+    assert stream.failures == []
+    assert stream.ok >= 120
+
+
+# --- The example virtual host -----------------------------------------------
+
+MODULES = (
+    "mpm_event",
+    "authz_core",
+    "alias",
+    "mime",
+    "env",
+    "headers",
+    "socache_shmcb",
+    "ssl",
+)
+
+
+def self_signed_certificate(directory: Path) -> tuple[Path, Path]:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+            ),
+            critical=False,
+        )
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = directory / "site.pem", directory / "site.key"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path
+
+
+def example_vhost(
+    source: Path,
+    venv: Path,
+    app: Path,
+    ini: Path,
+    root: Path,
+    ports: tuple[int, int],
+    cert: tuple[Path, Path],
+    sub_path: bool,
+) -> str:
+    """deploy/apache/wingapp.conf with this machine's paths and ports."""
+    text = (source / "deploy" / "apache" / "wingapp.conf").read_text()
+    https_port, http_port = ports
+    replacements = [
+        ("/var/run/apache2/wsgi", f"{root}/wsgi"),
+        ("<VirtualHost *:443>", f"<VirtualHost 127.0.0.1:{https_port}>"),
+        ("<VirtualHost *:80>", f"<VirtualHost 127.0.0.1:{http_port}>"),
+        ("/etc/ssl/certs/wingapp.example.org.pem", str(cert[0])),
+        ("/etc/ssl/private/wingapp.example.org.key", str(cert[1])),
+        ("python-home=/srv/wingapp/venv", f"python-home={venv} python-path={app}"),
+        ("/srv/wingapp/production.ini", str(ini)),
+        ("/srv/wingapp", str(source)),
+    ]
+    for old, new in replacements:
+        assert old in text, f"the example no longer has {old!r}"
+        text = text.replace(old, new)
+    if sub_path:
+        root_mount = [
+            f"    Alias /static/ {source}/src/wingapp/static/",
+            f"    WSGIScriptAlias / {source}/deploy/apache/wingapp.wsgi",
+        ]
+        for line in root_mount:
+            assert line in text
+            text = text.replace(line, "#" + line.lstrip())
+        text = re.sub(
+            r"^    #(Alias /wing/|WSGIScriptAlias /wing )", r"    \1", text, flags=re.M
+        )
+        assert "\n    WSGIScriptAlias /wing " in text
+    return text
+
+
+@pytest.fixture(scope="module")
+def vhost_site(apache_root) -> Iterator[Path]:
+    with fresh_database() as database:
+        site = apache_root / f"vhost-{database}"
+        site.mkdir()
+        readable_by_daemon(site)
+        ini = production_ini(
+            site,
+            **{
+                "zodbconn.uri": uri(database),
+                "auth.two_step": "never",
+                "mail.transport": "maildir",
+                "mail.maildir": str(site / "var" / "mail"),
+                **FAST_HASHING,
+            },
+        )
+        setup_users(ini)
+        give_to_daemon(site / "var")
+        yield ini
+
+
+@contextlib.contextmanager
+def serve_example(
+    apache_root: Path, source: Path, venv: Path, app: Path, ini: Path, sub_path: bool
+) -> Iterator[tuple[str, str, ssl.SSLContext]]:
+    root = Path(tempfile.mkdtemp(prefix="httpd-", dir=apache_root))
+    readable_by_daemon(root)
+    ports = free_port(), free_port()
+    cert = self_signed_certificate(root)
+    module_config = run([venv / "bin" / "mod_wsgi-express", "module-config"]).stdout
+    vhost = example_vhost(source, venv, app, ini, root, ports, cert, sub_path)
+    (root / "wingapp.conf").write_text(vhost)
+    loads = "\n".join(
+        f"LoadModule {name}_module {APACHE_MODULES}/mod_{name}.so" for name in MODULES
+    )
+    (root / "httpd.conf").write_text(
+        f"""ServerRoot "{root}"
+ServerName 127.0.0.1
+PidFile {root}/httpd.pid
+DefaultRuntimeDir {root}
+Mutex file:{root} default
+User {DAEMON_USER}
+Group {DAEMON_USER}
+ErrorLog {root}/error.log
+LogLevel warn
+{loads}
+{module_config}
+TypesConfig /etc/mime.types
+SSLSessionCache shmcb:{root}/ssl_scache(512000)
+Listen 127.0.0.1:{ports[0]} https
+Listen 127.0.0.1:{ports[1]}
+Define APACHE_LOG_DIR {root}
+Include {root}/wingapp.conf
+"""
+    )
+    conf = root / "httpd.conf"
+    run([apache2(), "-f", conf, "-t"])
+    run([apache2(), "-f", conf, "-k", "start"])
+    context = ssl.create_default_context(cafile=str(cert[0]))
+    https = f"https://127.0.0.1:{ports[0]}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(https + "/", context=context)
+                break
+            except urllib.error.HTTPError:
+                break  # Apache answers (the app is not at / under a sub-path)
+            except (urllib.error.URLError, OSError):
+                assert time.monotonic() < deadline, (root / "error.log").read_text()
+                time.sleep(0.2)
+        yield https, f"http://127.0.0.1:{ports[1]}", context
+    finally:
+        stop_apache(root / "httpd.pid", [apache2(), "-f", conf, "-k", "stop"])
+
+
+def test_example_vhost_over_tls(apache_root, source, venv, installed_app, vhost_site):
+    with serve_example(
+        apache_root, source, venv, installed_app, vhost_site, sub_path=False
+    ) as (https, http, context):
+        client = Client(https, context=context)
+        home = client.get("/")
+        assert home.status == 200
+        assert f'href="{https}/static/css/wingapp.css"' in home.text
+        assert home.headers["Strict-Transport-Security"].startswith("max-age=")
+
+        css = client.get("/static/css/wingapp.css")
+        assert css.status == 200
+        assert "Content-Security-Policy" not in css.headers
+        assert css.headers["X-Content-Type-Options"] == "nosniff"
+
+        response = client.sign_in("alice", PASSWORD)
+        assert response.status == 303
+        assert response.location == f"{https}/users/alice/"
+        assert any(
+            c.startswith("wingapp_session=") and "secure" in c.lower()
+            for c in response.cookies()
+        )
+        assert "<h1>alice</h1>" in client.get(response.location).text
+
+        plain = Client(http).get("/users/alice/")
+        assert plain.status == 301
+        assert plain.location == "https://wingapp.example.org/users/alice/"
+
+
+def test_example_vhost_under_a_sub_path(
+    apache_root, source, venv, installed_app, vhost_site
+):
+    with serve_example(
+        apache_root, source, venv, installed_app, vhost_site, sub_path=True
+    ) as (https, _, context):
+        client = Client(https, context=context)
+        home = client.get("/wing/")
+        assert home.status == 200
+        assert f'href="{https}/wing/static/css/wingapp.css"' in home.text
+        assert f'href="{https}/wing/login"' in home.text
+        css = client.get("/wing/static/css/wingapp.css")
+        assert css.status == 200
+        assert "Content-Security-Policy" not in css.headers
+        assert client.get("/").status == 404
+
+        response = client.sign_in("alice", PASSWORD, mount="/wing")
+        assert response.location == f"{https}/wing/users/alice/"
+        assert "<h1>alice</h1>" in client.get(response.location).text

@@ -1,0 +1,119 @@
+"""The mod_wsgi entry point: which ini it loads, when, and what it says."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+import webtest
+
+from wingapp import wsgi
+
+
+@pytest.fixture
+def restore_logging():
+    # Loading the app applies the ini's [logging] sections to the root logger.
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    yield
+    for handler in root.handlers:
+        if handler not in saved[0]:
+            handler.close()
+    root.handlers[:], root.level = saved
+
+
+@pytest.fixture
+def no_ini_variable(monkeypatch):
+    monkeypatch.delenv(wsgi.INI_VARIABLE, raising=False)
+
+
+def close_databases(app):
+    for db in app.registry._zodb_databases.values():
+        db.close()
+
+
+def test_ini_path_prefers_the_process_environment():
+    assert (
+        wsgi.ini_path({"WINGAPP_INI": "/a.ini"}, {"WINGAPP_INI": "/b.ini"}) == "/a.ini"
+    )
+    assert wsgi.ini_path({}, {"WINGAPP_INI": "/b.ini"}) == "/b.ini"
+    assert wsgi.ini_path({"WINGAPP_INI": ""}, {"WINGAPP_INI": "/b.ini"}) == "/b.ini"
+
+
+def test_missing_ini_names_the_variable():
+    with pytest.raises(wsgi.MissingIni, match="Set WINGAPP_INI to the path of the ini"):
+        wsgi.ini_path({}, {"HTTP_WINGAPP_INI": "/from/a/client/header.ini"})
+
+
+def test_module_exposes_a_lazy_application():
+    assert isinstance(wsgi.application, wsgi.LazyApplication)
+
+
+def test_lazy_application_loads_once_from_the_request_environment(no_ini_variable):
+    loaded = []
+
+    def loader(path):
+        loaded.append(path)
+
+        def app(environ, start_response):
+            start_response("200 OK", [("Content-Type", "text/plain")])
+            return [path.encode()]
+
+        return app
+
+    app = webtest.TestApp(
+        wsgi.LazyApplication(loader), extra_environ={"WINGAPP_INI": "/srv/site.ini"}
+    )
+    assert app.get("/").text == "/srv/site.ini"
+    assert (
+        app.get("/", extra_environ={"WINGAPP_INI": "/other.ini"}).text
+        == "/srv/site.ini"
+    )
+    assert loaded == ["/srv/site.ini"]
+
+
+def test_lazy_application_fails_every_request_until_the_ini_is_named(no_ini_variable):
+    application = wsgi.LazyApplication(lambda path: pytest.fail("must not load"))
+    with pytest.raises(wsgi.MissingIni):
+        application({}, lambda *a: None)
+    with pytest.raises(wsgi.MissingIni):
+        application({}, lambda *a: None)
+
+
+def test_real_app_from_the_process_environment(monkeypatch, ini_file, restore_logging):
+    monkeypatch.setenv("WINGAPP_INI", str(ini_file))
+    application = wsgi.LazyApplication()
+    page = webtest.TestApp(application, extra_environ={"HTTP_HOST": "example.com"}).get(
+        "/"
+    )
+    assert page.status_int == 200
+    assert "<h1>wingapp</h1>" in page.text
+    # load() applied the ini's logging: the root logger is at its WARN level.
+    assert logging.getLogger().level == logging.WARNING
+    close_databases(application.get({}))
+
+
+def test_main_reports_that_the_app_loads(ini_file, capsys, restore_logging):
+    assert wsgi.main([str(ini_file)], environ={}) == 0
+    assert (
+        capsys.readouterr().out
+        == f"wingapp.wsgi: the application loads from {ini_file}.\n"
+    )
+    # The check closed the database: the FileStorage is free for the server.
+    assert wsgi.main([], environ={"WINGAPP_INI": str(ini_file)}) == 0
+
+
+def test_main_explains_what_is_missing(tmp_path, capsys, restore_logging):
+    assert wsgi.main([], environ={}) == 1
+    assert "cannot load the application: Set WINGAPP_INI" in capsys.readouterr().err
+    assert wsgi.main([str(tmp_path / "nowhere.ini")], environ={}) == 1
+    assert "nowhere.ini" in capsys.readouterr().err
+
+
+def test_main_reads_the_command_line_and_environment_by_default(
+    monkeypatch, ini_file, capsys, restore_logging
+):
+    monkeypatch.setattr("sys.argv", ["bin/wingapp.wsgi"])
+    monkeypatch.setenv("WINGAPP_INI", str(ini_file))
+    assert wsgi.main() == 0
+    assert str(ini_file) in capsys.readouterr().out
