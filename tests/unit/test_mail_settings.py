@@ -89,3 +89,32 @@ def test_empty_values_in_the_ini_mean_unset():
 def test_bad_settings_stop_the_app_with_a_reason(settings, message):
     with pytest.raises(ConfigurationError, match=message):
         MailSettings.from_settings(settings)
+
+
+def test_the_password_can_live_in_a_file_of_its_own(tmp_path):
+    secret = tmp_path / "mail_password"
+    secret.write_text("s3cret\n")
+    settings = {**SMTP, "mail.username": "wingapp", "mail.password_file": str(secret)}
+    assert MailSettings.from_settings(settings, environ={}).password == "s3cret"
+    other = tmp_path / "other"
+    other.write_text("from-env")
+    env = {"WINGAPP_MAIL_PASSWORD_FILE": str(other)}
+    assert MailSettings.from_settings(settings, environ=env).password == "from-env"
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ({"mail.password": "pw"}, "mail.password or mail.password_file, not both"),
+        ({}, "Cannot read the mail password file"),
+    ],
+)
+def test_password_file_mistakes_are_named(tmp_path, extra, message):
+    settings = {
+        **SMTP,
+        "mail.username": "wingapp",
+        "mail.password_file": str(tmp_path / "missing"),
+        **extra,
+    }
+    with pytest.raises(ConfigurationError, match=message):
+        MailSettings.from_settings(settings, environ={})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from email.utils import parseaddr
@@ -23,6 +24,26 @@ def _text(settings: Mapping[str, Any], name: str) -> str | None:
 def _path(settings: Mapping[str, Any], name: str) -> Path | None:
     value = _text(settings, name)
     return None if value is None else Path(value)
+
+
+def _password(settings: Mapping[str, Any], environ: Mapping[str, str]) -> str | None:
+    """mail.password, or, better, the file named by mail.password_file (or
+    WINGAPP_MAIL_PASSWORD_FILE): like the other secrets, kept out of the
+    ini file and created with mode 0600 by whoever installs it."""
+    password = _text(settings, "mail.password")
+    path = environ.get("WINGAPP_MAIL_PASSWORD_FILE") or _text(
+        settings, "mail.password_file"
+    )
+    if not path:
+        return password
+    if password is not None:
+        raise ConfigurationError("Set mail.password or mail.password_file, not both.")
+    try:
+        return Path(path).read_text(encoding="utf-8").strip() or None
+    except OSError as e:
+        raise ConfigurationError(
+            f"Cannot read the mail password file {path}: {e.strerror}."
+        ) from None
 
 
 def _number(
@@ -62,7 +83,9 @@ class MailSettings:
         return parseaddr(self.default_sender)[1]
 
     @classmethod
-    def from_settings(cls, settings: Mapping[str, Any]) -> MailSettings:
+    def from_settings(
+        cls, settings: Mapping[str, Any], environ: Mapping[str, str] | None = None
+    ) -> MailSettings:
         transport = _text(settings, "mail.transport") or "maildir"
         if transport not in TRANSPORTS:
             raise ConfigurationError(
@@ -84,7 +107,7 @@ class MailSettings:
                 "connection (port 587), mail.ssl starts with TLS (port 465)."
             )
         username = _text(settings, "mail.username")
-        password = _text(settings, "mail.password")
+        password = _password(settings, os.environ if environ is None else environ)
         if (username is None) != (password is None):
             raise ConfigurationError("Set mail.username and mail.password together.")
         certfile = _path(settings, "mail.certfile")
