@@ -295,3 +295,27 @@ def test_a_server_that_never_answers_times_out(tmp_path, mail_settings):
     assert time.monotonic() - started < 5
     assert err.startswith(f"wingapp: Could not send through 127.0.0.1:{port}: ")
     assert err.endswith("timed out\n")
+
+
+def test_mail_refused_for_good_is_kept_aside_by_the_cron_drain(
+    tmp_path, tm, smtp_server, mail_settings
+):
+    smtp_server.handler.refuse.add("nobody@example.org")
+    smtp_server.stop()
+    mailer = mailer_from_settings({**mail_settings, "mail.retry_interval": "3600"})
+    for to in ("nobody@example.org", "b@example.org"):
+        with tm:
+            mailer.send(a_code(to=to), tm)
+    mailer.close()
+    smtp_server.start()
+    ini = write_ini(tmp_path / "cron.ini", mail_settings)
+    code, out, err = run(str(ini), "send-queued-mail")
+    failed = MailSettings.from_settings(mail_settings).folder / "failed"
+    assert code == 2
+    assert (
+        out
+        == f"Sent 1; 0 waiting.\n1 refused for good by the server, kept in {failed}.\n"
+    )
+    assert "550" in err and "nobody@" not in err
+    assert len(list(failed.iterdir())) == 1
+    assert smtp_server.wait_for(1)[0].recipients == ["b@example.org"]

@@ -126,7 +126,9 @@ def test_when_the_server_is_down_everything_stays(queue, folder, server, caplog)
     assert queue.waiting() == []
 
 
-def test_a_refused_message_stays_and_the_others_go(queue, folder, server, caplog):
+def test_a_refused_message_is_kept_aside_and_the_others_go(
+    queue, folder, server, caplog
+):
     enqueue(folder, "a@example.org", "nobody@example.org", "c@example.org")
     server.outcomes = [
         {},
@@ -136,14 +138,34 @@ def test_a_refused_message_stays_and_the_others_go(queue, folder, server, caplog
         {},
     ]
     run = queue.send_all()
-    assert (run.sent, run.left) == (2, 1)
+    assert (run.sent, run.left, run.failed) == (2, 0, 1)
     assert run.errors == [
         "the server refused the recipient: 550 5.1.1 <<address>>: no such user"
     ]
     assert "nobody@" not in caplog.text
-    [left] = queue.waiting()
-    assert "nobody@example.org" in left.read_text()
+    assert "refused for good" in caplog.text
+    # Not tried again, and not lost: it waits in failed/ for a person.
+    [kept] = (folder / "failed").iterdir()
+    assert "nobody@example.org" in kept.read_text()
+    assert queue.send_all().sent == 0
     assert subjects(server) == ["Message 0", "Message 2"]
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        smtplib.SMTPRecipientsRefused({"b@example.org": (450, b"4.2.1 mailbox busy")}),
+        smtplib.SMTPDataError(451, b"4.3.0 try again later"),
+        smtplib.SMTPSenderRefused(421, b"4.7.0 slow down", "a@example.org"),
+    ],
+)
+def test_a_temporary_refusal_stays_queued(queue, folder, server, error):
+    enqueue(folder, "b@example.org")
+    server.outcomes = [error]
+    run = queue.send_all()
+    assert (run.sent, run.left, run.failed) == (0, 1, 0)
+    assert not (folder / "failed").exists()
+    assert queue.send_all().sent == 1
 
 
 def test_a_dropped_connection_keeps_the_message_and_the_rest(queue, folder, server):

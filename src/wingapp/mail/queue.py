@@ -3,7 +3,9 @@
 Committed messages wait in ``new/``. A sender claims one by moving it to
 ``cur/`` (a rename: of several threads or processes only one wins), sends
 it, and deletes it. A message that was not sent goes back to ``new/`` and
-is tried again on the next run: nothing is ever dropped. If a sender dies
+is tried again on the next run; one the server refuses for good (a 5xx
+answer: no such user, say) moves to ``failed/`` for a person to look at,
+instead of being tried forever. Nothing is ever dropped. If a sender dies
 while holding a message, the message goes back after ``claim_timeout``;
 the price is that it may be sent twice, never that it is lost.
 
@@ -17,6 +19,7 @@ import contextlib
 import email.policy
 import logging
 import os
+import smtplib
 import time
 from dataclasses import dataclass, field
 from email.message import EmailMessage
@@ -34,10 +37,19 @@ CLAIM_TIMEOUT = 15 * 60.0
 beyond what one message can take with any sane mail.timeout."""
 
 
+def refused_for_good(error: BaseException) -> bool:
+    """A 5xx answer about this message: trying again cannot help."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return all(code >= 500 for code, _ in error.recipients.values())
+    return getattr(error, "smtp_code", 0) >= 500
+
+
 @dataclass
 class QueueRun:
     sent: int = 0
     left: int = 0
+    failed: int = 0
+    """Refused for good, and moved to ``failed/``."""
     errors: list[str] = field(default_factory=list)
     """What went wrong, without addresses."""
 
@@ -60,6 +72,7 @@ class MailQueue:
         ensure_maildir(folder)
         self.new = folder / "new"
         self.cur = folder / "cur"
+        self.failed = folder / "failed"
         self.transport = transport
         self.claim_timeout = claim_timeout
 
@@ -96,6 +109,9 @@ class MailQueue:
             sender, recipients, message = read_queued(claimed)
             refused = smtp.send_message(message, sender, recipients)
         except BaseException as e:
+            if isinstance(e, MESSAGE_REFUSALS) and refused_for_good(e):
+                self._give_up(run, claimed, e)
+                return
             claimed.rename(path)
             if not isinstance(e, MESSAGE_REFUSALS):
                 raise
@@ -119,6 +135,17 @@ class MailQueue:
             what,
             self.transport.address,
             reason,
+        )
+
+    def _give_up(self, run: QueueRun, claimed: Path, error: BaseException) -> None:
+        self.failed.mkdir(mode=0o700, exist_ok=True)
+        kept = self.failed / claimed.name
+        claimed.rename(kept)
+        run.failed += 1
+        reason = redact(describe_error(error))
+        run.errors.append(reason)
+        log.error(
+            "mail %s refused for good, kept as %s: %s", claimed.name, kept, reason
         )
 
     def _release_abandoned(self) -> None:

@@ -55,8 +55,14 @@ def run_send_queued_mail(args: Any, stdin: Any, stdout: Any) -> int:
             f"mail.transport is {settings.transport!r}: messages are saved in "
             f"{settings.folder}, there is no queue to send."
         )
-    run = MailQueue(settings.folder, transport).send_all()
+    queue = MailQueue(settings.folder, transport)
+    run = queue.send_all()
     print(f"Sent {run.sent}; {run.left} waiting.", file=stdout)
+    if run.failed:
+        print(
+            f"{run.failed} refused for good by the server, kept in {queue.failed}.",
+            file=stdout,
+        )
     if run.errors:
         raise CommandError(
             f"Not all mail could be sent through {transport.address}: "
