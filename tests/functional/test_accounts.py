@@ -385,6 +385,22 @@ def test_ping_keeps_the_session_alive_until_the_absolute_timeout(app, testapp, c
     }
 
 
+def test_near_the_absolute_limit_the_page_says_why_it_will_end(app, testapp, clock):
+    add_user(app, "ada")
+    sign_in(testapp, "ada", status=303)
+    assert testapp.get("/users/ada/").html.body["data-ends-because"] == "idle"
+    token = testapp.get("/users/ada/").html.body["data-csrf-token"]
+    for _ in range(35):
+        clock.advance(minutes=20)
+        testapp.post("/ping", headers={"X-CSRF-Token": token})
+    page = testapp.get("/users/ada/")
+    assert page.html.body["data-ends-because"] == "absolute"
+    reason = page.html.find(id="idle-reason")
+    assert "a session lasts at most 12 hours" in reason["data-absolute"]
+    limit = testapp.get("/logged-out?timeout=1&limit=1")
+    assert "a session lasts\n        at most 12 hours" in limit.text
+
+
 def test_ping_needs_the_csrf_token(app, testapp, clock):
     add_user(app, "ada")
     sign_in(testapp, "ada", status=303)

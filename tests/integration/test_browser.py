@@ -252,3 +252,26 @@ def test_ping_only_on_activity_at_most_once_a_minute(site, context, tmp_path):
     page.wait_for_url(lambda url: path_of(url) == "/login")
     expect(heading).to_have_text("Sign in")
     assert len(pings) == 4
+
+
+def test_the_absolute_limit_is_explained_and_cannot_be_extended(
+    tmp_path, file_settings, context
+):
+    # Idle would allow a minute; the session's whole life is 20 seconds.
+    settings = site_settings(
+        file_settings, idle_timeout=60, idle_warning=10, absolute_timeout=20
+    )
+    with served_site(tmp_path, settings, {"ada": PASSWORD}) as site:
+        page = context.new_page()
+        sign_in(page, site, "ada", PASSWORD)
+        dialog = page.locator("#idle-dialog")
+        expect(dialog).to_be_visible(timeout=30_000)
+        expect(page.locator("#idle-reason")).to_contain_text(
+            "a session lasts at most 1 minute"
+        )
+        expect(page.locator("#idle-stay")).to_be_hidden()
+        page.wait_for_url(re.compile(r"/logged-out\?"), timeout=30_000)
+        query = parse_qs(urlsplit(page.url).query)
+        assert query["timeout"] == ["1"] and query["limit"] == ["1"]
+        assert query["next"] == ["/users/ada/"]
+        expect(page.locator("main")).to_contain_text("a session lasts")

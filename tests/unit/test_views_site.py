@@ -95,3 +95,24 @@ def test_json_renderer_keeps_an_explicit_content_type():
 def test_bootstrap_creates_the_tree_only_once(db):
     # The app fixture has bootstrapped this database already.
     assert bootstrap(db) is False
+
+
+@pytest.mark.parametrize(
+    ("seconds", "said"),
+    [
+        (43200, "12 hours"),
+        (3600, "1 hour"),
+        (1800, "30 minutes"),
+        (60, "1 minute"),
+        (20, "1 minute"),
+    ],
+)
+def test_the_absolute_limit_in_words(seconds, said):
+    from datetime import timedelta
+
+    from wingapp.users.sessions import Timeouts
+    from wingapp.views.page import Page
+
+    request = testing.DummyRequest()
+    request.registry.timeouts = Timeouts(absolute=timedelta(seconds=seconds))
+    assert Page(request).absolute_limit() == said

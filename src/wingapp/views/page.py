@@ -30,7 +30,7 @@ class Page:
         if request.sign_in is None:
             return {}
         timeouts = request.registry.timeouts
-        ends, _ = request.registry.session_service.expiry(request.sign_in.record)
+        ends, because = request.registry.session_service.expiry(request.sign_in.record)
         remaining = int((ends - request.registry.clock()).total_seconds())
         return {
             "data-idle-timeout": str(int(timeouts.idle.total_seconds())),
@@ -40,7 +40,15 @@ class Page:
             "data-logout-url": self.url("logout"),
             "data-logged-out-url": self.url("logged-out"),
             "data-csrf-token": self.csrf_token(),
+            "data-ends-because": because,
         }
+
+    def absolute_limit(self) -> str:
+        hours = self.request.registry.timeouts.absolute.total_seconds() / 3600
+        if hours >= 1 and hours == int(hours):
+            return f"{int(hours)} hour{'s' if hours != 1 else ''}"
+        minutes = max(1, round(hours * 60))
+        return f"{minutes} minute{'s' if minutes != 1 else ''}"
 
     @property
     def can_browse(self) -> bool:

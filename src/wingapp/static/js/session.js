@@ -21,7 +21,10 @@
   var pinging = false;
   var ended = false;
 
+  // "idle" or "absolute": whether activity can still extend the session.
+  var endsBecause = data.endsBecause || "idle";
   var dialog = document.getElementById("idle-dialog");
+  var reason = document.getElementById("idle-reason");
   var countdown = document.getElementById("idle-countdown");
   var stay = document.getElementById("idle-stay");
   var signOut = document.getElementById("idle-signout");
@@ -64,7 +67,8 @@
   }
 
   function timedOutPage() {
-    return data.loggedOutUrl + "?timeout=1&next=" + encodeURIComponent(here());
+    var limit = endsBecause === "absolute" ? "&limit=1" : "";
+    return data.loggedOutUrl + "?timeout=1" + limit + "&next=" + encodeURIComponent(here());
   }
 
   function timedOut() {
@@ -103,6 +107,7 @@
       return response.ok ? response.json() : null;
     }).then(function (answer) {
       if (answer && answer.signed_in) {
+        endsBecause = answer.ends_because;
         share(Date.now() + answer.expires_in * 1000);
         update();
       }
@@ -136,6 +141,11 @@
     }
     if (left <= warningMs) {
       countdown.textContent = format(left);
+      if (endsBecause === "absolute") {
+        // Activity cannot help: the session has reached its longest life.
+        reason.textContent = reason.dataset.absolute;
+        stay.hidden = true;
+      }
       if (!dialog.open) { dialog.showModal(); stay.focus(); }
     } else if (dialog.open) {
       dialog.close();

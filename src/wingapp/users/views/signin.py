@@ -249,6 +249,7 @@ def logged_out(context: Any, request: Any) -> dict:
     return {
         "title": "Signed out",
         "timed_out": request.GET.get("timeout") == "1",
+        "at_limit": request.GET.get("limit") == "1",
         "login_url": request.resource_url(context, "login", query=query),
     }
 
