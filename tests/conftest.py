@@ -168,3 +168,18 @@ def file_settings(settings: dict[str, str], tmp_path: Path) -> dict[str, str]:
 @pytest.fixture
 def ini_file(tmp_path: Path, file_settings: dict[str, str]) -> Path:
     return write_ini(tmp_path / "test.ini", file_settings)
+
+
+@pytest.fixture
+def restore_logging() -> Iterator[None]:
+    """Put the root logger back after a test that loads an ini's logging
+    configuration (every command and the WSGI entry point do)."""
+    import logging
+
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    yield
+    for handler in root.handlers:
+        if handler not in saved[0]:
+            handler.close()
+    root.handlers[:], root.level = saved

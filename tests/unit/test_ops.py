@@ -4,7 +4,6 @@ on PostgreSQL in tests/integration/test_relstorage.py)."""
 from __future__ import annotations
 
 import io
-import logging
 
 import pytest
 import transaction
@@ -16,15 +15,9 @@ from wingapp.scripts import cli
 
 
 @pytest.fixture(autouse=True)
-def restore_logging():
+def _logging(restore_logging):
     # pack applies the ini's logging configuration, as every command does.
-    root = logging.getLogger()
-    saved = root.handlers[:], root.level
-    yield
-    for handler in root.handlers:
-        if handler not in saved[0]:
-            handler.close()
-    root.handlers[:], root.level = saved
+    return restore_logging
 
 
 def run(*argv):

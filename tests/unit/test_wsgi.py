@@ -11,18 +11,6 @@ from wingapp import wsgi
 
 
 @pytest.fixture
-def restore_logging():
-    # Loading the app applies the ini's [logging] sections to the root logger.
-    root = logging.getLogger()
-    saved = root.handlers[:], root.level
-    yield
-    for handler in root.handlers:
-        if handler not in saved[0]:
-            handler.close()
-    root.handlers[:], root.level = saved
-
-
-@pytest.fixture
 def no_ini_variable(monkeypatch):
     monkeypatch.delenv(wsgi.INI_VARIABLE, raising=False)
 

@@ -14,17 +14,11 @@ from pyramid.view import view_config, view_defaults
 
 from ..interfaces import ICode, ICodes
 from ..permissions import ADMIN_CODES_READ
-from ..views.folder import MAX_PAGE_SIZE, parse_query
+from ..views.folder import PageQuery, parse_query
 from .models import PURPOSES, STATES, Code
 
 
-class CodeListingQuery(colander.MappingSchema):
-    page = colander.SchemaNode(
-        colander.Int(), missing=1, validator=colander.Range(min=1, max=10**9)
-    )
-    size = colander.SchemaNode(
-        colander.Int(), missing=20, validator=colander.Range(min=1, max=MAX_PAGE_SIZE)
-    )
+class CodeListingQuery(PageQuery):
     # An empty value (the form's "any") means no filter.
     state = colander.SchemaNode(
         colander.String(), missing=None, validator=colander.OneOf(STATES)

@@ -15,13 +15,18 @@ from ..permissions import ADMIN_BROWSE
 MAX_PAGE_SIZE = 100
 
 
-class ListingQuery(colander.MappingSchema):
+class PageQuery(colander.MappingSchema):
+    """Which page of a listing, and how long a page is."""
+
     page = colander.SchemaNode(
         colander.Int(), missing=1, validator=colander.Range(min=1, max=10**9)
     )
     size = colander.SchemaNode(
         colander.Int(), missing=20, validator=colander.Range(min=1, max=MAX_PAGE_SIZE)
     )
+
+
+class ListingQuery(PageQuery):
     sort = colander.SchemaNode(
         colander.String(), missing="name", validator=colander.OneOf(["name", "-name"])
     )
