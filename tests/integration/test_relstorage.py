@@ -4,6 +4,7 @@ and moving a FileStorage over with zodbconvert."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 
@@ -30,6 +31,7 @@ pytestmark = pytest.mark.integration
 
 ALICE = "violet harbour lantern seventeen"
 BOB = "copper meadow whistle ninety-one"
+CAROL = "amber lighthouse pebble forty-two"
 
 
 @pytest.fixture
@@ -89,6 +91,32 @@ def test_production_ini_on_postgresql(tmp_path, database):
         assert page.status == 200
         assert "<h1>alice</h1>" in page.text
 
+        # A visitor registers through the web and confirms with the code
+        # the development mail transport saved.
+        carol = Client(base, headers=proxied)
+        action, fields = carol.form("/register", "register-form")
+        registered = carol.post(
+            action,
+            {
+                **fields,
+                "login": "carol",
+                "email": "carol@example.org",
+                "password": CAROL,
+                "password_confirm": CAROL,
+            },
+        )
+        assert registered.status == 303
+        assert registered.location == f"{site}/confirm-email"
+        mail = max(
+            (tmp_path / "var" / "mail" / "new").iterdir(),
+            key=lambda p: p.stat().st_mtime,
+        )
+        code = re.search(r"^Code: (\d+)$", mail.read_text(), re.MULTILINE).group(1)
+        action, fields = carol.form("/confirm-email", "code-form")
+        confirmed = carol.post(action, {**fields, "code": code})
+        assert confirmed.location == f"{site}/users/carol/"
+        assert "<h1>carol</h1>" in carol.get("/users/carol/").text
+
         # Another process writes to the database the server has open.
         wingapp(ini, "add-user", "bob", "--email", "bob@example.org", password=BOB)
         bob = Client(base, headers=proxied)
@@ -100,6 +128,7 @@ def test_production_ini_on_postgresql(tmp_path, database):
         assert listing.status == 200
         assert f'href="{site}/users/alice/"' in listing.text
         assert f'href="{site}/users/bob/"' in listing.text
+        assert f'href="{site}/users/carol/"' in listing.text
 
         # RelStorage packs while the site runs.
         packed = wingapp(ini, "pack")
