@@ -58,6 +58,20 @@ def add_user(
     conn.close()
 
 
+def browser(app: Any, ip: str = "192.0.2.10", agent: str = "TestBrowser/42") -> Any:
+    """A WebTest client that comes from ``ip`` with the browser ``agent``."""
+    import webtest
+
+    return webtest.TestApp(
+        app,
+        extra_environ={
+            "HTTP_HOST": "example.com",
+            "REMOTE_ADDR": ip,
+            "HTTP_USER_AGENT": agent,
+        },
+    )
+
+
 def with_root(app: Any, work: Any, commit: bool = False) -> Any:
     """Run ``work(root)`` in a transaction of its own."""
     db = app.registry._zodb_databases[""]

@@ -17,6 +17,8 @@ from BTrees.Length import Length
 from BTrees.LOBTree import LOBTree
 from persistent import Persistent
 
+from .txn import keep_changes_on_error
+
 # The kinds of event, so reports can count them by name.
 KINDS = frozenset(
     {
@@ -153,8 +155,6 @@ def failed(
     The answer to the request is an error, which would abort the
     transaction: this failure is what must be kept, so it is.
     """
-    from .txn import keep_changes_on_error
-
     keep_changes_on_error(request)
     login = None if user is None else user.__name__
     notify(request, kind, outcome="failure", login=login, detail=detail)

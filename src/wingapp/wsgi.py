@@ -62,12 +62,15 @@ class LazyApplication:
         self._lock = threading.Lock()
 
     def get(self, environ: Mapping[str, Any]) -> Callable:
-        # An uncontended lock costs far less than a request; taking it every
-        # time keeps the first requests of several threads simple and safe.
-        with self._lock:
-            if self._app is None:
-                self._app = self._loader(ini_path(os.environ, environ))
-            return self._app
+        app = self._app
+        if app is None:
+            # Only the first requests of a process get here; the lock makes
+            # the threads among them load the app once.
+            with self._lock:
+                if self._app is None:
+                    self._app = self._loader(ini_path(os.environ, environ))
+                app = self._app
+        return app
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         return self.get(environ)(environ, start_response)

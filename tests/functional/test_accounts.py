@@ -710,7 +710,10 @@ def test_five_wrong_reset_codes_start_over(app, testapp, clock, maildir):
         form.submit(status=400)
     done = form.submit(status=303)
     assert done.location == "http://example.com/reset-password"
-    assert "this code is cancelled" in done.follow().text
+    page = done.follow()
+    assert "this code is cancelled" in page.text
+    # One reason, not two: the reset did not "expire".
+    assert "That reset has expired" not in page.text
 
 
 def test_posting_a_new_password_without_a_reset_starts_over(app, testapp):
@@ -757,3 +760,10 @@ def test_expired_sessions_are_not_listed(app, clock):
     data = laptop.get("/users/ada/", headers=JSON).json
     assert len(data["sessions"]) == 1
     assert data["sessions"][0]["current"] is True
+
+
+def test_unknown_names_keep_getting_the_generic_answer(app, testapp):
+    for name in ("nobody", "nobody-else"):
+        response = sign_in(testapp, name, "wrong password entirely", status=400)
+        assert "Sign-in failed: the login name or password is wrong" in response.text
+    assert events(app, "sign-in") == [("sign-in", "failure", None)] * 2

@@ -38,7 +38,7 @@ def filled(app, dbroot, tm, keyring):
             roles=("user", "admin"),
             email_confirmed=True,
         )
-        service = CodeService(root["codes"], keyring, lambda: clock["now"], {})
+        service = CodeService(root["codes"], keyring, lambda: clock["now"])
         for i in range(5):
             clock["now"] += timedelta(seconds=1)
             code, plain = service.issue("sign-in", f"user{i}", "flow")

@@ -7,9 +7,9 @@ import re
 import time
 
 import pytest
-import webtest
 from pyramid.config import Configurator
 
+from tests import accounts
 from tests.accounts import PASSWORD, Clock, add_user, with_root
 from wingapp import main
 from wingapp.interfaces import IRoot
@@ -46,14 +46,7 @@ def app(tmp_path, file_settings, smtp_server):
 
 
 def browser(app, ip=HOME):
-    return webtest.TestApp(
-        app,
-        extra_environ={
-            "HTTP_HOST": "example.com",
-            "REMOTE_ADDR": ip,
-            "HTTP_USER_AGENT": "Browser/1",
-        },
-    )
+    return accounts.browser(app, ip, "Browser/1")
 
 
 def next_mail(server, count):

@@ -40,7 +40,7 @@ def aged(ini_file):
     def issue(codes, registry):
         for days, owner in ((30, "old"), (5, "recent"), (0, "new")):
             when = now - timedelta(days=days, minutes=10)
-            service = CodeService(codes, registry.keyring, lambda w=when: w, {})
+            service = CodeService(codes, registry.keyring, lambda w=when: w)
             service.issue("sign-in", owner, "flow")
 
     with_codes(ini_file, issue)

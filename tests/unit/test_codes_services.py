@@ -14,6 +14,7 @@ from wingapp.codes.services import (
     VerifyResult,
     code_digest,
 )
+from wingapp.codes.settings import CodeSettings
 
 START = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 BINDING = "binding-of-the-pending-sign-in"
@@ -42,7 +43,7 @@ def codes():
 
 @pytest.fixture
 def service(codes, keyring, clock):
-    return CodeService(codes, keyring, clock, {})
+    return CodeService(codes, keyring, clock)
 
 
 def verify(service, code, entered, **kw):
@@ -140,7 +141,9 @@ def test_lifetime_and_attempts_come_from_settings(codes, keyring, clock):
         codes,
         keyring,
         clock,
-        {"codes.lifetime": "120", "codes.max_attempts": "2", "codes.digits": "8"},
+        CodeSettings.from_settings(
+            {"codes.lifetime": "120", "codes.max_attempts": "2", "codes.digits": "8"}
+        ),
     )
     code, plain = service.issue("reset-password", "bob", BINDING)
     assert len(plain) == 8
@@ -281,7 +284,9 @@ def test_sweep_keeps_the_index_pointing_at_a_newer_code(service, clock, codes):
 
 
 def test_retention_comes_from_settings(codes, keyring, clock):
-    service = CodeService(codes, keyring, clock, {"codes.retention_days": "1"})
+    service = CodeService(
+        codes, keyring, clock, CodeSettings.from_settings({"codes.retention_days": "1"})
+    )
     service.issue("sign-in", "alice", BINDING)
     clock.advance(days=1, minutes=9)
     assert service.sweep() == 0
@@ -304,4 +309,4 @@ def test_retention_comes_from_settings(codes, keyring, clock):
 )
 def test_bad_settings_are_refused(codes, keyring, clock, name, value, message):
     with pytest.raises(ConfigurationError, match=message):
-        CodeService(codes, keyring, clock, {name: value})
+        CodeSettings.from_settings({name: value})

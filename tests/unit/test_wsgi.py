@@ -105,3 +105,49 @@ def test_main_reads_the_command_line_and_environment_by_default(
     monkeypatch.setenv("WINGAPP_INI", str(ini_file))
     assert wsgi.main() == 0
     assert str(ini_file) in capsys.readouterr().out
+
+
+def test_threads_arriving_together_load_the_app_once(no_ini_variable):
+    import threading
+
+    started = threading.Event()
+    release = threading.Event()
+    loaded = []
+
+    def slow_loader(path):
+        loaded.append(path)
+        started.set()
+        release.wait(10)
+        return lambda environ, start_response: [b"ok"]
+
+    class WatchedLock:
+        """The real lock, telling the test when a thread starts waiting."""
+
+        def __init__(self):
+            self.lock = threading.Lock()
+            self.waiting = threading.Semaphore(0)
+
+        def __enter__(self):
+            self.waiting.release()
+            self.lock.acquire()
+
+        def __exit__(self, *exc):
+            self.lock.release()
+
+    lazy = wsgi.LazyApplication(slow_loader)
+    lazy._lock = WatchedLock()
+    environ = {"WINGAPP_INI": "/srv/site.ini"}
+    apps = []
+    first = threading.Thread(target=lambda: apps.append(lazy.get(environ)))
+    first.start()
+    started.wait(10)
+    # A second thread arrives while the first is still loading.
+    second = threading.Thread(target=lambda: apps.append(lazy.get(environ)))
+    second.start()
+    assert lazy._lock.waiting.acquire(timeout=10)  # the first, loading
+    assert lazy._lock.waiting.acquire(timeout=10)  # the second, waiting
+    release.set()
+    first.join(10)
+    second.join(10)
+    assert loaded == ["/srv/site.ini"]
+    assert len(apps) == 2 and apps[0] is apps[1]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hmac
 import math
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -74,12 +74,13 @@ class CodeService:
         codes: Codes,
         keyring: Any,
         now: Callable[[], datetime],
-        settings: Mapping[str, Any],
+        settings: CodeSettings | None = None,
     ) -> None:
         self.codes = codes
         self.keyring = keyring
         self.now = now
-        self.settings = CodeSettings.from_settings(settings)
+        # Parsed once at start-up (codes.includeme), not per request.
+        self.settings = settings or CodeSettings()
 
     def issue(self, purpose: str, owner: str, binding: str) -> tuple[Code, str]:
         """Make a code for ``owner``; return it and its digits, which exist

@@ -28,10 +28,6 @@ class CodeListingQuery(PageQuery):
     )
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 def format_time(when: datetime) -> str:
     return f"{when.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC"
 
@@ -59,7 +55,7 @@ class CodesViews:
     def listing(self) -> dict:
         query = parse_query(CodeListingQuery(), self.request.GET)
         page, size = query["page"], query["size"]
-        now = utcnow()
+        now = self.request.registry.clock()
         codes, more = self.context.select(
             now,
             state=query["state"],
@@ -109,7 +105,7 @@ class CodeViews:
 
     @view_config(renderer="wingapp:templates/codes/code.pt")
     def html(self) -> dict:
-        data = code_metadata(self.context, utcnow(), self.request)
+        data = code_metadata(self.context, self.request.registry.clock(), self.request)
         data.update(
             title=f"Code {self.context.__name__}",
             codes_url=self.request.resource_url(self.context.__parent__),
@@ -119,4 +115,4 @@ class CodeViews:
 
     @view_config(json=True, renderer="json")
     def json(self) -> dict:
-        return code_metadata(self.context, utcnow(), self.request)
+        return code_metadata(self.context, self.request.registry.clock(), self.request)

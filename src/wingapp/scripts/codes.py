@@ -32,7 +32,7 @@ def run_sweep_codes(args: Any, stdin: Any, stdout: Any) -> int:
     retention = None if args.days is None else timedelta(days=args.days)
     with open_app(args.config_uri) as env, env.tm:
         service = CodeService(
-            env.root["codes"], env.registry.keyring, env.now, env.registry.settings
+            env.root["codes"], env.registry.keyring, env.now, env.registry.code_settings
         )
         removed = service.sweep(retention)
         env.tm.get().note(f"wingapp sweep-codes: {removed} removed")

@@ -7,14 +7,12 @@ from .identity import current_sign_in, signed_in_user
 from .passwords import PasswordHasher
 from .sessions import SessionService, Timeouts
 from .trust import TrustService
-from .views.signin import DUMMY_PASSWORD
 
 
 def includeme(config) -> None:
     registry = config.registry
     settings = registry.settings
     registry.password_hasher = PasswordHasher.from_settings(settings)
-    registry.dummy_hash = registry.password_hasher.hash(DUMMY_PASSWORD)
     registry.timeouts = Timeouts.from_settings(settings)
     registry.session_service = SessionService(
         registry.keyring, registry.timeouts, lambda: registry.clock()

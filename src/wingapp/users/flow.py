@@ -38,20 +38,29 @@ class Flow:
         return keyring.mac("flow", self.nonce)
 
 
-def save_flow(request: Any, response: Any, flow: Flow) -> None:
+def _set_cookie(request: Any, value: str, **kw: Any) -> None:
+    # On whatever response the request ends with, redirect or page alike.
+    def set_it(request: Any, response: Any) -> None:
+        response.set_cookie(
+            FLOW_COOKIE,
+            value,
+            path="/",
+            secure=request.registry.secure_cookies,
+            httponly=True,
+            samesite="Strict",
+            **kw,
+        )
+
+    request.add_response_callback(set_it)
+
+
+def save_flow(request: Any, flow: Flow) -> None:
     registry = request.registry
     # Stamped with the application's clock, which also decides expiry.
     token = registry.keyring.encrypt(
         json.dumps(asdict(flow)), now=registry.clock().timestamp()
     )
-    response.set_cookie(
-        FLOW_COOKIE,
-        token.decode(),
-        path="/",
-        secure=request.registry.secure_cookies,
-        httponly=True,
-        samesite="Strict",
-    )
+    _set_cookie(request, token.decode())
 
 
 def load_flow(request: Any, kind: str) -> Flow | None:
@@ -70,13 +79,5 @@ def load_flow(request: Any, kind: str) -> Flow | None:
     return flow if flow.kind == kind else None
 
 
-def clear_flow(request: Any, response: Any) -> None:
-    response.set_cookie(
-        FLOW_COOKIE,
-        "",
-        max_age=0,
-        path="/",
-        secure=request.registry.secure_cookies,
-        httponly=True,
-        samesite="Strict",
-    )
+def clear_flow(request: Any) -> None:
+    _set_cookie(request, "", max_age=0)

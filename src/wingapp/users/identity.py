@@ -78,7 +78,8 @@ def start_session(request: Any, user: Any) -> SignedIn:
     request.session["u"] = registry.keyring.encrypt(user.__name__).decode()
     user.last_sign_in = registry.clock()
     registry.backoff.succeed(user)
-    sign_in = SignedIn(user, service.key(sid), user.sessions[service.key(sid)])
+    key = service.key(sid)
+    sign_in = SignedIn(user, key, user.sessions[key])
     request.sign_in = sign_in
     request.signed_in_user = user
     return sign_in
@@ -110,13 +111,18 @@ def device_id(request: Any) -> str | None:
         return None
 
 
-def remember_device(request: Any, response: Any, device: str) -> None:
-    response.set_cookie(
-        DEVICE_COOKIE,
-        request.registry.keyring.encrypt(device).decode(),
-        max_age=DEVICE_COOKIE_AGE,
-        path="/",
-        secure=request.registry.secure_cookies,
-        httponly=True,
-        samesite="Lax",
-    )
+def remember_device(request: Any, device: str) -> None:
+    token = request.registry.keyring.encrypt(device).decode()
+
+    def set_it(request: Any, response: Any) -> None:
+        response.set_cookie(
+            DEVICE_COOKIE,
+            token,
+            max_age=DEVICE_COOKIE_AGE,
+            path="/",
+            secure=request.registry.secure_cookies,
+            httponly=True,
+            samesite="Lax",
+        )
+
+    request.add_response_callback(set_it)

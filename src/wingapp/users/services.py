@@ -37,3 +37,26 @@ def create_user(
     user.password_hash = hasher.hash(password)
     user.password_changed = user.created
     return users.add_user(login, user)
+
+
+def new_password_problems(user: User, password: str, keyring: Any) -> list[str]:
+    """The policy's objections to ``password`` as ``user``'s new one."""
+    return password_problems(
+        password, user_inputs=(user.__name__, user.email(keyring) or "")
+    )
+
+
+def set_password(
+    user: User,
+    password: str,
+    *,
+    hasher: PasswordHasher,
+    sessions: Any,
+    now: Callable[[], datetime],
+) -> int:
+    """Store a new password and end every session of the account (the
+    caller starts a new one if the person stays signed in); return how
+    many ended."""
+    user.password_hash = hasher.hash(password)
+    user.password_changed = now()
+    return sessions.end_all(user)

@@ -75,6 +75,11 @@ class SessionService:
             return absolute_end, "absolute"
         return idle_end, "idle"
 
+    def remaining(self, record: SignInSession) -> tuple[int, str]:
+        """Whole seconds until the session ends, and why it would."""
+        ends, because = self.expiry(record)
+        return int((ends - self.now()).total_seconds()), because
+
     def is_live(self, record: SignInSession) -> bool:
         return self.now() < self.expiry(record)[0]
 

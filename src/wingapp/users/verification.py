@@ -14,7 +14,7 @@ from .flow import Flow
 def code_service(request: Any) -> CodeService:
     registry = request.registry
     return CodeService(
-        request.root["codes"], registry.keyring, registry.clock, registry.settings
+        request.root["codes"], registry.keyring, registry.clock, registry.code_settings
     )
 
 

@@ -30,8 +30,9 @@ class Page:
         if request.sign_in is None:
             return {}
         timeouts = request.registry.timeouts
-        ends, because = request.registry.session_service.expiry(request.sign_in.record)
-        remaining = int((ends - request.registry.clock()).total_seconds())
+        remaining, because = request.registry.session_service.remaining(
+            request.sign_in.record
+        )
         return {
             "data-idle-timeout": str(int(timeouts.idle.total_seconds())),
             "data-idle-warning": str(int(timeouts.warning.total_seconds())),

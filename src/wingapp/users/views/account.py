@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pyramid.httpexceptions import HTTPBadRequest
+from pyramid.httpexceptions import HTTPBadRequest, HTTPSeeOther
 from pyramid.view import view_config, view_defaults
 
 from ...audit import failed, notify
@@ -13,8 +13,8 @@ from ...permissions import USER_READ, USER_WRITE
 from ..forms import ChangePasswordForm, validate
 from ..identity import start_session
 from ..mail import password_changed_message
-from ..passwords import password_problems
-from .common import page, see_other
+from ..services import new_password_problems, set_password
+from .common import page
 
 
 def decrypt(keyring: Any, token: bytes | None) -> str:
@@ -111,9 +111,9 @@ def end_session_view(context: Any, request: Any) -> Any:
     )
     if current:
         request.session.invalidate()
-        return see_other(request.resource_url(request.root, "logged-out"))
+        return HTTPSeeOther(location=request.resource_url(request.root, "logged-out"))
     request.session.flash("The session has ended.")
-    return see_other(request.resource_url(context))
+    return HTTPSeeOther(location=request.resource_url(context))
 
 
 @view_config(
@@ -132,7 +132,7 @@ def revoke_trust(context: Any, request: Any) -> Any:
         actor=request.signed_in_user.__name__,
     )
     request.session.flash("Removed. Signing in from there will ask for a code again.")
-    return see_other(request.resource_url(context))
+    return HTTPSeeOther(location=request.resource_url(context))
 
 
 @view_defaults(context=IUser, name="password", permission=USER_WRITE)
@@ -169,22 +169,22 @@ class ChangePassword:
         if errors:
             return self.refuse("Please correct the marked fields.", errors)
         hasher = registry.password_hasher
-        now = registry.clock()
         if not hasher.verify(user.password_hash, data["current_password"]):
             failed(request, "password-change", user, reason="current password")
             return self.refuse(
                 "Your current password is not right.",
                 {"current_password": "Not your current password."},
             )
-        keyring = registry.keyring
-        problems = password_problems(
-            data["password"], user_inputs=(user.__name__, user.email(keyring) or "")
-        )
+        problems = new_password_problems(user, data["password"], registry.keyring)
         if problems:
             return self.refuse(" ".join(problems), {"password": " ".join(problems)})
-        user.password_hash = hasher.hash(data["password"])
-        user.password_changed = now
-        ended = registry.session_service.end_all(user)
+        ended = set_password(
+            user,
+            data["password"],
+            hasher=hasher,
+            sessions=registry.session_service,
+            now=registry.clock,
+        )
         # A new session id for the one who changed it; every other ends.
         start_session(request, user)
         registry.mailer.send(
@@ -199,4 +199,4 @@ class ChangePassword:
         request.session.flash(
             "Your password is changed. Your other sessions have been signed out."
         )
-        return see_other(request.resource_url(user))
+        return HTTPSeeOther(location=request.resource_url(user))

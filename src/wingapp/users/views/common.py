@@ -8,6 +8,7 @@ from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.renderers import render_to_response
 
 from ...urls import safe_next
+from ..flow import clear_flow
 
 
 def page(request: Any, template: str, status: int = 200, **values: Any) -> Any:
@@ -22,25 +23,18 @@ def page(request: Any, template: str, status: int = 200, **values: Any) -> Any:
     return response
 
 
-def see_other(url: str, response: Any = None) -> HTTPSeeOther:
-    """A post/redirect/get answer, keeping cookies set on ``response``."""
-    redirect = HTTPSeeOther(location=url)
-    if response is not None:
-        for name, value in response.headerlist:
-            if name.lower() == "set-cookie":
-                redirect.headerlist.append((name, value))
-    return redirect
-
-
-def user_url(request: Any, user: Any) -> str:
-    return request.resource_url(user)
+def restart(request: Any, message: str, url: str) -> HTTPSeeOther:
+    """End a half-finished flow: say why, and go back to where it starts."""
+    request.session.flash(message)
+    clear_flow(request)
+    return HTTPSeeOther(location=url)
 
 
 def after_sign_in_url(request: Any, user: Any, next_path: str | None) -> str:
-    return safe_next(request, next_path) or user_url(request, user)
+    return safe_next(request, next_path) or request.resource_url(user)
 
 
-def csrf_failure_free_form(data: Any) -> dict:
+def shown_again(data: Any) -> dict:
     """What to show again in a refused form: never a password back."""
     return {
         k: v for k, v in dict(data).items() if "password" not in k and k != "csrf_token"

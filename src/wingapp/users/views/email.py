@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.view import view_config, view_defaults
 
 from ...audit import failed, notify
@@ -16,7 +17,7 @@ from ..forms import ChangeEmailForm, CodeForm, validate
 from ..mail import already_registered_message, email_changed_message
 from ..models import AccountError, check_email, email_key
 from ..verification import check_code, send_code
-from .common import page, see_other
+from .common import page, restart
 
 KIND = "change-email"
 
@@ -88,10 +89,9 @@ class ChangeEmail:
                     f"A code was sent moments ago. Wait {e.seconds_left} seconds and try again.",
                     form=shown,
                 )
-        response = request.response
-        save_flow(request, response, flow)
+        save_flow(request, flow)
         request.session.flash(f"We have sent a code to {email}.")
-        return see_other(request.resource_url(user, "confirm-email-change"), response)
+        return HTTPSeeOther(location=request.resource_url(user, "confirm-email-change"))
 
 
 @view_defaults(context=IUser, name="confirm-email-change", permission=USER_WRITE)
@@ -106,12 +106,12 @@ class ConfirmEmailChange:
             flow if flow is not None and flow.login == context.__name__ else None
         )
 
-    def start_again(self) -> Any:
-        request = self.request
-        request.session.flash("That email change has expired. Start again.")
-        response = request.response
-        clear_flow(request, response)
-        return see_other(request.resource_url(self.context, "email"), response)
+    def start_again(
+        self, message: str = "That email change has expired. Start again."
+    ) -> Any:
+        return restart(
+            self.request, message, self.request.resource_url(self.context, "email")
+        )
 
     def show(self, status: int = 200, **values: Any) -> Any:
         return page(
@@ -145,8 +145,7 @@ class ConfirmEmailChange:
             )
         result = check_code(request, user, self.flow, data["code"])
         if result.start_again:
-            request.session.flash(result.message)
-            return self.start_again()
+            return self.start_again(result.message)
         if not result.ok:
             return self.show(400, message=result.message, new_email=self.flow.new_email)
         keyring = registry.keyring
@@ -174,6 +173,5 @@ class ConfirmEmailChange:
             actor=request.signed_in_user.__name__,
         )
         request.session.flash("Your email address is changed.")
-        response = request.response
-        clear_flow(request, response)
-        return see_other(request.resource_url(user), response)
+        clear_flow(request)
+        return HTTPSeeOther(location=request.resource_url(user))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.view import view_config, view_defaults
 
 from ...audit import notify
@@ -16,7 +17,7 @@ from ..models import AccountError, EmailTaken
 from ..passwords import MIN_SCORE, password_problems, strength
 from ..services import create_user
 from ..verification import send_code
-from .common import csrf_failure_free_form, page, see_other
+from .common import page, shown_again
 from .signin import VerifyViews
 
 
@@ -36,7 +37,7 @@ class RegisterViews:
             "register.pt",
             status=400,
             title="Create an account",
-            form=csrf_failure_free_form(data),
+            form=shown_again(data),
             errors=errors or {},
             message=message or "Please correct the marked fields.",
         )
@@ -78,10 +79,11 @@ class RegisterViews:
             flow = Flow(kind="confirm-email", login=user.__name__)
             # A brand-new account has no earlier code, so no cool-down applies.
             send_code(request, user, flow)
-        response = request.response
-        save_flow(request, response, flow)
+        save_flow(request, flow)
         request.session.flash("We have sent a code to your email address.")
-        return see_other(request.resource_url(self.context, "confirm-email"), response)
+        return HTTPSeeOther(
+            location=request.resource_url(self.context, "confirm-email")
+        )
 
 
 @view_defaults(context=IRoot, name="confirm-email", permission=VIEW)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hmac
 from typing import Any
 
-from pyramid.httpexceptions import HTTPBadRequest
+from pyramid.httpexceptions import HTTPBadRequest, HTTPSeeOther
 from pyramid.view import view_config, view_defaults
 
 from ...audit import notify
@@ -16,9 +16,9 @@ from ..flow import Flow, clear_flow, load_flow, save_flow
 from ..forms import ResetForm, ResetRequestForm, validate
 from ..identity import end_session
 from ..mail import password_changed_message
-from ..passwords import password_problems
+from ..services import new_password_problems, set_password
 from ..verification import check_code, code_service, send_code
-from .common import page, see_other
+from .common import page, restart
 from .signin import find_account
 
 SENT = (
@@ -56,10 +56,9 @@ class ResetRequest:
                 send_code(request, user, flow)
             except CodeCooldown:
                 flow = load_flow(request, "reset-password") or flow
-        response = request.response
-        save_flow(request, response, flow)
+        save_flow(request, flow)
         request.session.flash(SENT)
-        return see_other(request.resource_url(self.context, "new-password"), response)
+        return HTTPSeeOther(location=request.resource_url(self.context, "new-password"))
 
 
 @view_defaults(context=IRoot, name="new-password", permission=VIEW)
@@ -71,12 +70,11 @@ class NewPassword:
         self.request = request
         self.flow = load_flow(request, "reset-password")
 
-    def start_again(self) -> Any:
-        request = self.request
-        request.session.flash("That reset has expired. Ask for a new code.")
-        response = request.response
-        clear_flow(request, response)
-        return see_other(request.resource_url(self.context, "reset-password"), response)
+    def start_again(
+        self, message: str = "That reset has expired. Ask for a new code."
+    ) -> Any:
+        url = self.request.resource_url(self.context, "reset-password")
+        return restart(self.request, message, url)
 
     def refuse(self, message: str, errors: Any = None) -> Any:
         return page(
@@ -106,21 +104,21 @@ class NewPassword:
         user = request.root["users"].get(self.flow.login) if self.flow.login else None
         if user is None:
             return self.refuse("That code is not right.")
-        keyring = registry.keyring
-        problems = password_problems(
-            data["password"], user_inputs=(user.__name__, user.email(keyring) or "")
-        )
+        problems = new_password_problems(user, data["password"], registry.keyring)
         if problems:
             return self.refuse(" ".join(problems), {"password": " ".join(problems)})
         result = check_code(request, user, self.flow, data["code"])
         if result.start_again:
-            request.session.flash(result.message)
-            return self.start_again()
+            return self.start_again(result.message)
         if not result.ok:
             return self.refuse(result.message)
-        user.password_hash = registry.password_hasher.hash(data["password"])
-        user.password_changed = registry.clock()
-        ended = registry.session_service.end_all(user)
+        ended = set_password(
+            user,
+            data["password"],
+            hasher=registry.password_hasher,
+            sessions=registry.session_service,
+            now=registry.clock,
+        )
         registry.mailer.send(
             password_changed_message(request, user, reset=True), request.tm
         )
@@ -132,9 +130,8 @@ class NewPassword:
         )
         end_session(request)
         request.session.flash("Your password is changed. Sign in with it now.")
-        response = request.response
-        clear_flow(request, response)
-        return see_other(request.resource_url(self.context, "login"), response)
+        clear_flow(request)
+        return HTTPSeeOther(location=request.resource_url(self.context, "login"))
 
 
 @view_defaults(context=IRoot, name="not-me", permission=VIEW)
@@ -189,4 +186,6 @@ class NotMe:
             "We cancelled the code and signed out every session of the account. "
             "Now choose a new password: ask for a reset code here."
         )
-        return see_other(request.resource_url(self.context, "reset-password"))
+        return HTTPSeeOther(
+            location=request.resource_url(self.context, "reset-password")
+        )

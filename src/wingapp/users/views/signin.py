@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
+from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.view import view_config, view_defaults
 
 from ...audit import failed, notify
@@ -17,16 +18,27 @@ from ..forms import CodeForm, LoginForm, validate
 from ..identity import device_id, end_session, remember_device, start_session
 from ..models import email_key, normalize_login
 from ..verification import check_code, send_code
-from .common import after_sign_in_url, csrf_failure_free_form, page, see_other
+from .common import after_sign_in_url, page, restart, shown_again
 
 GENERIC_FAILURE = (
     "Sign-in failed: the login name or password is wrong, or the account must "
     "wait a while after too many attempts. Check them and try again."
 )
 
-# Verifying against this keeps a wrong login name as slow as a wrong
-# password, so timing does not tell which accounts exist.
-DUMMY_PASSWORD = "wingapp: no such account " + secrets.token_hex(8)
+
+def dummy_hash(registry: Any) -> str:
+    """A hash to verify against when no account matches, so a wrong login
+    name takes as long as a wrong password and timing tells nothing.
+
+    Made on first use, not at start-up: most processes never need it.
+    Two threads making it at once only do the work twice.
+    """
+    found = getattr(registry, "dummy_hash", None)
+    if found is None:
+        found = registry.dummy_hash = registry.password_hasher.hash(
+            "wingapp: no such account " + secrets.token_hex(8)
+        )
+    return found
 
 
 def find_account(request: Any, name: str) -> Any:
@@ -38,16 +50,16 @@ def find_account(request: Any, name: str) -> Any:
     return users.get(normalize_login(name))
 
 
-def finish_sign_in(request: Any, user: Any, next_path: str, response: Any) -> Any:
+def finish_sign_in(request: Any, user: Any, next_path: str) -> Any:
     """The last step of every successful sign-in."""
     registry = request.registry
     start_session(request, user)
     device = device_id(request) or secrets.token_urlsafe(24)
-    remember_device(request, response, device)
+    remember_device(request, device)
     registry.trust_service.trust(user, device, request.client_addr, request.user_agent)
-    clear_flow(request, response)
+    clear_flow(request)
     notify(request, "sign-in", login=user.__name__)
-    return see_other(after_sign_in_url(request, user, next_path), response)
+    return HTTPSeeOther(location=after_sign_in_url(request, user, next_path))
 
 
 @view_defaults(context=IRoot, name="login", permission=VIEW)
@@ -60,8 +72,8 @@ class LoginViews:
     def form(self) -> Any:
         request = self.request
         if request.signed_in_user is not None:
-            return see_other(
-                after_sign_in_url(
+            return HTTPSeeOther(
+                location=after_sign_in_url(
                     request, request.signed_in_user, request.GET.get("next")
                 )
             )
@@ -77,7 +89,7 @@ class LoginViews:
             "login.pt",
             status=400,
             title="Sign in",
-            form=csrf_failure_free_form(form),
+            form=shown_again(form),
             errors=errors or {},
             message=message,
             next=form.get("next", ""),
@@ -96,7 +108,7 @@ class LoginViews:
         now = registry.clock()
         hasher = registry.password_hasher
         if user is None:
-            hasher.verify(registry.dummy_hash, data["password"])
+            hasher.verify(dummy_hash(registry), data["password"])
             failed(request, "sign-in", None, reason="unknown")
             return self.refuse(data)
         if registry.backoff.wait(user, now):
@@ -108,13 +120,12 @@ class LoginViews:
         if hasher.needs_rehash(user.password_hash):
             user.password_hash = hasher.hash(data["password"])
         registry.backoff.succeed(user)
-        response = request.response
         if not user.email_confirmed:
             return self.start_flow(user, "confirm-email", data["next"], "confirm-email")
         trust = registry.trust_service
         if trust.needs_code(user, device_id(request), request.client_addr):
             return self.start_flow(user, "sign-in", data["next"], "verify")
-        return finish_sign_in(request, user, data["next"], response)
+        return finish_sign_in(request, user, data["next"])
 
     def start_flow(self, user: Any, kind: str, next_path: str, view: str) -> Any:
         request = self.request
@@ -126,9 +137,8 @@ class LoginViews:
                 {"login": user.__name__, "next": next_path},
                 f"A code was sent moments ago. Wait {e.seconds_left} seconds and try again.",
             )
-        response = request.response
-        save_flow(request, response, flow)
-        return see_other(request.resource_url(request.root, view), response)
+        save_flow(request, flow)
+        return HTTPSeeOther(location=request.resource_url(request.root, view))
 
 
 @view_defaults(context=IRoot, name="verify", permission=VIEW)
@@ -149,10 +159,7 @@ class VerifyViews:
 
     def start_again(self, message: str) -> Any:
         request = self.request
-        request.session.flash(message)
-        response = request.response
-        clear_flow(request, response)
-        return see_other(request.resource_url(request.root, "login"), response)
+        return restart(request, message, request.resource_url(request.root, "login"))
 
     @view_config(request_method="GET")
     def form(self) -> Any:
@@ -195,9 +202,7 @@ class VerifyViews:
         return self.succeed()
 
     def succeed(self) -> Any:
-        return finish_sign_in(
-            self.request, self.user, self.flow.next, self.request.response
-        )
+        return finish_sign_in(self.request, self.user, self.flow.next)
 
     def resend(self) -> Any:
         request = self.request
@@ -212,13 +217,12 @@ class VerifyViews:
                 title=self.title,
                 message=f"A code was sent moments ago. Wait {e.seconds_left} seconds before asking again.",
             )
-        response = request.response
-        save_flow(request, response, self.flow)
+        save_flow(request, self.flow)
         request.session.flash(
             "A new code is on its way. The previous one no longer works."
         )
-        return see_other(
-            request.resource_url(request.root, request.view_name), response
+        return HTTPSeeOther(
+            location=request.resource_url(request.root, request.view_name)
         )
 
 
@@ -233,7 +237,9 @@ def logout(context: Any, request: Any) -> Any:
         query["timeout"] = "1"
         if safe_next(request, request.POST.get("next")):
             query["next"] = request.POST["next"]
-    return see_other(request.resource_url(context, "logged-out", query=query))
+    return HTTPSeeOther(
+        location=request.resource_url(context, "logged-out", query=query)
+    )
 
 
 @view_config(
@@ -263,10 +269,5 @@ def ping(context: Any, request: Any) -> dict:
     if sign_in is None:
         request.response.status_int = 401
         return {"signed_in": False, "message": "Your session has ended. Sign in again."}
-    service = request.registry.session_service
-    ends, reason = service.expiry(sign_in.record)
-    return {
-        "signed_in": True,
-        "expires_in": int((ends - request.registry.clock()).total_seconds()),
-        "ends_because": reason,
-    }
+    seconds, because = request.registry.session_service.remaining(sign_in.record)
+    return {"signed_in": True, "expires_in": seconds, "ends_because": because}
