@@ -32,18 +32,21 @@ system: ## install the system packages the integration tests use (apt)
 test: $(VENV)/.test-installed system ## install test tools, lint, run all tests with 100% coverage
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
+	$(BIN)/lint-imports
 	$(BIN)/pytest --cov=wingapp --cov-branch --cov-report=term-missing --cov-fail-under=100 $(PYTEST_ARGS)
 
-lint: $(VENV)/.test-installed ## ruff check and format check
+lint: $(VENV)/.test-installed ## ruff check and format check; layer contracts
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
+	$(BIN)/lint-imports
 
 format: $(VENV)/.test-installed ## apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix src tests bench
 	$(BIN)/ruff format src tests bench
 
-bench: $(VENV)/.test-installed ## measure against a bare Pyramid app; writes BENCHMARKS.md
+bench: $(VENV)/.test-installed system ## page speed vs. bare Pyramid, then a crowd on pserve and mod_wsgi; writes BENCHMARKS.md
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/concurrency.py $(BENCH_ARGS)
 
 clean: ## remove the virtualenv and caches (keeps var/, the data)
 	rm -rf $(VENV) .pytest_cache .ruff_cache .coverage htmlcov src/*.egg-info

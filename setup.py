@@ -11,6 +11,7 @@ requires = [
     "pyramid_retry",
     "pyramid_zodbconn",
     "pyramid_chameleon",
+    "pyramid_services",
     "zodburi",
     "ZODB",
     "BTrees",
@@ -23,7 +24,6 @@ requires = [
     "colander",
     "argon2-cffi",
     "zxcvbn",
-    "repoze.sendmail",
     "orjson",
     "zope.interface",
 ]
@@ -34,6 +34,7 @@ tests_require = [
     "pytest-cov",
     "coverage",
     "ruff",
+    "import-linter",
     "aiosmtpd",
     "playwright",
 ]

@@ -22,6 +22,8 @@ import time
 import urllib.parse
 from pathlib import Path
 
+from report import replace_section
+
 PASSWORD = "violet harbour lantern seventeen"
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -205,8 +207,6 @@ def main() -> int:
 
     baseline = results[0][1]["rps"]
     lines = [
-        "# Benchmarks",
-        "",
         "Written by `make bench` (bench/run.py). Each app runs under waitress",
         f"(4 threads) in its own process; {args.threads} client threads send",
         f"{args.requests} keep-alive GETs per case after a warm-up. The baseline",
@@ -222,7 +222,7 @@ def main() -> int:
             f"| {label} | {f['rps']:.0f} | {f['rps'] / baseline:.2f}x "
             f"| {f['p50_ms']:.2f} | {f['p99_ms']:.2f} |"
         )
-    Path(args.output).write_text("\n".join(lines) + "\n")
+    replace_section(Path(args.output), "Pages against a bare Pyramid app", lines)
     print(f"wrote {args.output}")
     return 0
 

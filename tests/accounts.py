@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-import email
+import email.policy
 import re
 from datetime import UTC, datetime, timedelta
 from email.message import Message
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import transaction
+from pyramid_services import find_service_factory
 
+from wingapp.interfaces import IClock, IKeyring
+from wingapp.users.interfaces import IPasswordHasher
 from wingapp.users.services import create_user
 
 PASSWORD = "violet harbour lantern seventeen"
@@ -31,6 +35,12 @@ class Clock:
         self.now += timedelta(**kw)
 
 
+def service(registry: Any, iface: Any) -> Any:
+    """One of the app's services that needs no request (keyring, hasher,
+    clock, mailer), found as a request would find it."""
+    return find_service_factory(SimpleNamespace(registry=registry), iface)(None, None)
+
+
 def add_user(
     app: Any,
     login: str,
@@ -49,9 +59,9 @@ def add_user(
             login,
             email_address or f"{login}@example.org",
             password,
-            hasher=registry.password_hasher,
-            keyring=registry.keyring,
-            now=registry.clock,
+            hasher=service(registry, IPasswordHasher),
+            keyring=service(registry, IKeyring),
+            now=service(registry, IClock),
             roles=roles,
             email_confirmed=confirmed,
         )
@@ -94,7 +104,10 @@ def messages(maildir: Path) -> list[Message]:
         (p for sub in ("new", "cur") for p in (maildir / sub).glob("*") if p.is_file()),
         key=lambda p: p.stat().st_mtime_ns,
     )
-    return [email.message_from_bytes(p.read_bytes()) for p in files]
+    return [
+        email.message_from_bytes(p.read_bytes(), policy=email.policy.default)
+        for p in files
+    ]
 
 
 def body(message: Message) -> str:

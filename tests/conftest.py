@@ -11,8 +11,10 @@ import pytest
 import transaction
 import webtest
 from pyramid import testing
+from pyramid.config import Configurator
 
 from wingapp import main
+from wingapp.interfaces import IClock
 from wingapp.keys import KeyPaths, ensure_keys, load_keyring
 
 # OWASP's minimum argon2id parameters: the lower bound SECURITY.md allows,
@@ -102,8 +104,15 @@ def clock(app: Any) -> Any:
     from tests.accounts import Clock
 
     clock = Clock()
-    app.registry.clock = clock
+    use_service(app.registry, clock, IClock)
     return clock
+
+
+def use_service(registry: Any, service: Any, iface: Any) -> None:
+    """Put ``service`` in the app's place for ``iface``, as a test double."""
+    config = Configurator(registry=registry)
+    config.register_service(service, iface)
+    config.commit()
 
 
 @pytest.fixture

@@ -5,23 +5,31 @@ from __future__ import annotations
 from pyramid.config import Configurator
 
 from .resources import bootstrap, root_factory
+from .settings import exits_on_bad_settings
 
 
+@exits_on_bad_settings
 def main(global_config, **settings):
     """The WSGI application (``paste.app_factory``)."""
     # The explicit manager makes any use of the transaction outside a
     # request's scope an error instead of a silent, separate transaction.
     settings.setdefault("tm.manager_hook", "pyramid_tm.explicit_manager")
-    settings.setdefault("retry.attempts", "3")
+    settings.setdefault("retry.attempts", "5")
     settings.setdefault("tm.commit_veto", "wingapp.txn.commit_veto")
     # The audit log names the user; annotating would look the session up
     # before traversal, for every request.
     settings.setdefault("tm.annotate_user", "false")
     with Configurator(settings=settings, root_factory=root_factory) as config:
+        # First: it checks retry.attempts before pyramid_retry reads it.
+        config.include(".settings")
         config.include("pyramid_chameleon")
         config.include("pyramid_tm")
         config.include("pyramid_retry")
-        config.include("pyramid_zodbconn")
+        config.include(".retry")
+        config.include("pyramid_services")
+        # The core: directives first, since everything after may use them.
+        config.include(".directives")
+        config.include(".clock")
         config.include(".keys")
         config.include(".audit")
         config.include(".renderers")
@@ -31,8 +39,14 @@ def main(global_config, **settings):
         config.include(".sessions")
         config.include(".views")
         config.include(".mail")
+        # The domains: each registers its containers, evolve steps,
+        # services and subscribers with the core.
         config.include(".users")
         config.include(".codes")
         config.include(".reports")
-        bootstrap(config.registry._zodb_databases[""])
-    return config.make_wsgi_app()
+        # Last: it opens the database, which nothing above needs, and which
+        # a start refused by a bad setting would otherwise leave open.
+        config.include("pyramid_zodbconn")
+    app = config.make_wsgi_app()
+    bootstrap(app.registry._zodb_databases[""], app.registry)
+    return app

@@ -8,58 +8,20 @@ ids never reach it: the event classes have no field for them.
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
+from itertools import islice
+from operator import itemgetter
 from typing import Any
 
 from BTrees.Length import Length
 from BTrees.LOBTree import LOBTree
 from persistent import Persistent
 
+from .events import FAILURE, IRecordedEvent
+from .interfaces import IClock, IKeyring
 from .txn import keep_changes_on_error
-
-# The kinds of event, so reports can count them by name.
-KINDS = frozenset(
-    {
-        "registration",
-        "email-confirmed",
-        "sign-in",
-        "sign-out",
-        "timeout",
-        "code-sent",
-        "code-verified",
-        "code-failed",
-        "lockout",
-        "password-change",
-        "password-reset",
-        "email-change",
-        "session-ended",
-        "device-trusted",
-        "trust-revoked",
-        "not-me",
-        "admin-action",
-    }
-)
-OUTCOMES = frozenset({"success", "failure"})
-
-
-@dataclass(frozen=True)
-class AuditEvent:
-    """A Pyramid event; the audit subscriber writes it to the log."""
-
-    request: Any
-    kind: str
-    outcome: str = "success"
-    login: str | None = None
-    actor: str | None = None
-    detail: dict[str, Any] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        if self.kind not in KINDS:
-            raise ValueError(f"unknown event kind {self.kind!r}")
-        if self.outcome not in OUTCOMES:
-            raise ValueError(f"unknown outcome {self.outcome!r}")
 
 
 class Entry(Persistent):
@@ -84,53 +46,127 @@ class Entry(Persistent):
         self.detail = dict(detail)
 
 
-class AuditLog(Persistent):
-    """Entries keyed by their time in microseconds, shifted left to leave
-    room for up to 1024 entries in the same microsecond, in the order they
-    were written.
+SHARDS = 16
+"""How many trees the event log spreads its entries over."""
 
-    Requests writing at different instants insert distinct keys, which
-    BTree conflict resolution merges; two at the very same microsecond
-    conflict and pyramid_retry runs one of them again.
+
+def _time_key(when: datetime) -> int:
+    # Microseconds, shifted left to leave room for 1024 entries written in
+    # the same microsecond to one tree.
+    return int(when.timestamp() * 1_000_000) << 10
+
+
+def _newest_first(tree: LOBTree) -> Iterator[tuple[int, Entry]]:
+    # A BTree cannot walk backwards; each step down is one descent from the
+    # root, which for the few newest entries costs less than a walk forwards.
+    try:
+        key = tree.maxKey()
+        while True:
+            yield key, tree[key]
+            key = tree.maxKey(key - 1)
+    except ValueError:  # no key (left)
+        return
+
+
+class EntryIndex:
+    """Every entry of the log by its key, for work that visits them all
+    (re-encrypting with a new key)."""
+
+    def __init__(self, shards: tuple[LOBTree, ...]) -> None:
+        self.shards = shards
+
+    def keys(self) -> list[tuple[int, int]]:
+        return [(s, k) for s, tree in enumerate(self.shards) for k in tree]
+
+    def __getitem__(self, key: tuple[int, int]) -> Entry:
+        shard, time_key = key
+        return self.shards[shard][time_key]
+
+
+class AuditLog(Persistent):
+    """Entries spread over several trees, each keyed by the entry's time in
+    microseconds, shifted left to leave room for up to 1024 entries in the
+    same microsecond.
+
+    Every append lands at the end of its tree, so with one tree all
+    requests writing at the same time would insert into one last bucket,
+    and whenever it split they would conflict. Each entry goes to the tree
+    for its millisecond instead, so concurrent appends mostly write different
+    buckets, and when two share one, BTree conflict resolution merges
+    their distinct keys. Reading merges the trees in time order. The count
+    is a ``Length``, which merges too; the log object itself is never
+    written after it is made.
     """
 
     __name__ = "audit"
     __parent__ = None
 
-    def __init__(self) -> None:
-        self.entries = LOBTree()
+    def __init__(self, shards: int = SHARDS) -> None:
+        self.shards = tuple(LOBTree() for _ in range(shards))
         self._count = Length()
 
     def __len__(self) -> int:
         return self._count()
 
-    def append(self, entry: Entry) -> int:
-        key = int(entry.time.timestamp() * 1_000_000) << 10
-        while key in self.entries:
+    @property
+    def entries(self) -> EntryIndex:
+        return EntryIndex(self.shards)
+
+    def append(self, entry: Entry, shard: int | None = None) -> tuple[int, int]:
+        """Add ``entry`` to the tree numbered ``shard`` (by default the one
+        for its millisecond); return its key."""
+        key = _time_key(entry.time)
+        if shard is None:
+            # By the millisecond: requests writing at different moments use
+            # different trees, while entries of one moment share a tree and
+            # so keep the order they were written in.
+            shard = (key >> 10) // 1000 % len(self.shards)
+        tree = self.shards[shard]
+        while key in tree:
             key += 1
-        self.entries[key] = entry
+        tree[key] = entry
         self._count.change(1)
-        return key
+        return shard, key
 
     def between(self, start: datetime, end: datetime) -> Iterator[Entry]:
         """Entries with start <= time < end, oldest first."""
-        low = int(start.timestamp() * 1_000_000) << 10
-        high = (int(end.timestamp() * 1_000_000) << 10) - 1
-        return iter(self.entries.values(low, high))
+        low, high = _time_key(start), _time_key(end) - 1
+        merged = heapq.merge(
+            *(tree.items(low, high) for tree in self.shards), key=itemgetter(0)
+        )
+        return (entry for _, entry in merged)
 
     def newest(self, n: int) -> list[Entry]:
-        keys = self.entries.keys()
-        count = len(self)
-        return [self.entries[k] for k in reversed(keys[max(count - n, 0) : count])]
+        merged = heapq.merge(
+            *(_newest_first(tree) for tree in self.shards),
+            key=itemgetter(0),
+            reverse=True,
+        )
+        return [entry for _, entry in islice(merged, n)]
 
 
-def record(event: AuditEvent) -> None:
+def spread_audit_log(root: Any) -> None:
+    """Spread the event log over several trees. The one tree of an older
+    log becomes the first of them, so no entry moves."""
+    log = root.audit
+    log._p_activate()
+    old = vars(log).pop("entries", None)
+    if old is not None:
+        log.shards = (old, *(LOBTree() for _ in range(SHARDS - 1)))
+
+
+def record(event: IRecordedEvent) -> None:
+    """Write ``event`` to the log (subscribed to every recorded event)."""
     request = event.request
-    keyring = request.registry.keyring
+    if event.outcome == FAILURE:
+        # The answer to a refused attempt is an error, which would abort the
+        # transaction: the record of the attempt is what must be kept.
+        keep_changes_on_error(request)
+    keyring = request.find_service(IKeyring)
     ip = request.client_addr
     agent = request.user_agent
     entry = Entry(
-        time=request.registry.clock(),
+        time=request.find_service(IClock)(),
         kind=event.kind,
         outcome=event.outcome,
         login=event.login,
@@ -142,31 +178,16 @@ def record(event: AuditEvent) -> None:
     request.root.audit.append(entry)
 
 
-def notify(request: Any, kind: str, **kw: Any) -> None:
-    request.registry.notify(AuditEvent(request, kind, **kw))
-
-
-def failed(
-    request: Any, kind: str, user: Any, counts: bool = True, **detail: Any
-) -> None:
-    """Record a refused attempt; if it ``counts``, towards the account's
-    back-off too (announcing a lockout when it starts one).
-
-    The answer to the request is an error, which would abort the
-    transaction: this failure is what must be kept, so it is.
-    """
-    keep_changes_on_error(request)
-    login = None if user is None else user.__name__
-    notify(request, kind, outcome="failure", login=login, detail=detail)
-    registry = request.registry
-    if counts and user is not None and registry.backoff.fail(user, registry.clock()):
-        notify(request, "lockout", outcome="failure", login=login)
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
+def add_audit_log(root: Any) -> None:
+    """Generation 1: databases made before the event log existed get one."""
+    if getattr(root, "audit", None) is None:
+        root.audit = AuditLog()
+        root.audit.__parent__ = root
 
 
 def includeme(config) -> None:
-    config.registry.clock = utcnow
-    config.add_subscriber(record, AuditEvent)
+    config.add_subscriber(record, IRecordedEvent)
+    config.add_evolve_step(1, "add the audit log", add_audit_log)
+    config.add_evolve_step(
+        4, "spread the event log over several trees", spread_audit_log
+    )

@@ -10,6 +10,7 @@ from BTrees.OOBTree import OOBTree
 from persistent import Persistent
 from zope.interface import implementer
 
+from .events import ObjectAdded, ObjectRemoved, notify_object_event
 from .interfaces import IFolder
 
 MAX_NAME_LENGTH = 255
@@ -91,18 +92,25 @@ class Folder(Persistent):
     def items(self) -> Iterator[tuple[str, Any]]:
         return iter(self.data.items())
 
-    def add(self, name: str, other: Any) -> Any:
-        """Add ``other`` under ``name`` and tell it where it lives."""
+    def add(self, name: str, other: Any, send_events: bool = True) -> Any:
+        """Add ``other`` under ``name``, tell it where it lives, and send
+        :class:`~wingapp.events.ObjectAdded` so indexes can follow."""
         check_name(name, self)
         other.__name__ = name
         other.__parent__ = self
         self.data[name] = other
         self._num_items.change(1)
+        if send_events:
+            notify_object_event(ObjectAdded(other, self, name))
         return other
 
-    def remove(self, name: str) -> Any:
+    def remove(self, name: str, send_events: bool = True) -> Any:
         other = self.data.pop(name)
         self._num_items.change(-1)
+        if send_events:
+            # Sent while the object still names its parent, so a subscriber
+            # can tell where it was.
+            notify_object_event(ObjectRemoved(other, self, name))
         other.__parent__ = None
         return other
 

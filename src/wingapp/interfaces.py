@@ -40,3 +40,27 @@ class IReports(IFolder):
 
 class IReport(IResource):
     """A report built from the event log."""
+
+
+# Services of the core, registered with pyramid_services and found per
+# request with ``request.find_service(IKeyring)``. The domains declare
+# their own service interfaces in their own packages.
+
+
+class IClock(Interface):
+    """What time it is: ``clock()`` gives an aware UTC datetime."""
+
+    def __call__():
+        """The current time."""
+
+
+class IKeyring(Interface):
+    """Encryption and keyed hashes for personal data (:mod:`wingapp.keys`)."""
+
+
+class IMailer(Interface):
+    """Transactional mail (:mod:`wingapp.mail`): ``send(message, tm)``."""
+
+
+class ICookiePolicy(Interface):
+    """How the cookies wingapp sets are flagged (``secure``)."""

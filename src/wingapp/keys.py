@@ -23,6 +23,8 @@ from pathlib import Path
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from pyramid.exceptions import ConfigurationError
 
+from .interfaces import IKeyring
+
 KEY_SETTINGS = {
     "session_secret": ("wingapp.session_secret_file", "WINGAPP_SESSION_SECRET_FILE"),
     "encryption_keys": (
@@ -180,7 +182,7 @@ def retire_encryption_keys(path: Path) -> int:
 
 def includeme(config) -> None:
     keyring = load_keyring(key_paths(config.registry.settings))
-    config.registry.keyring = keyring
-    config.add_request_method(
-        lambda request: request.registry.keyring, "keyring", reify=True
-    )
+    config.register_service(keyring, IKeyring)
+    # Also at configuration time, for what is built then (the cookie
+    # session factory signs with the session secret).
+    config.registry.registerUtility(keyring, IKeyring)

@@ -13,8 +13,13 @@ ADMIN_USERS_WRITE = "admin:users:write"
 ADMIN_CODES_READ = "admin:codes:read"
 ADMIN_REPORTS_READ = "admin:reports:read"
 
-ROLE_ADMIN = "role:admin"
-ROLE_USER = "role:user"
+
+def role_principal(role: str) -> str:
+    return f"role:{role}"
+
+
+ROLE_ADMIN = role_principal("admin")
+ROLE_USER = role_principal("user")
 
 
 def user_principal(login: str) -> str:

@@ -10,12 +10,11 @@ from pyramid_zodbconn import get_connection
 from transaction.interfaces import NoTransaction
 from zope.interface import implementer
 
-from .codes.models import Codes
+from .audit import add_audit_log
+from .directives import containers, evolve_steps
 from .folder import Folder
 from .interfaces import IRoot
 from .permissions import ROLE_ADMIN, VIEW
-from .reports.models import Reports
-from .users.models import Users
 
 ROOT_KEY = "wingapp"
 """Where the application root sits in the ZODB root mapping."""
@@ -38,21 +37,27 @@ class Root(Folder):
     ]
 
 
-def make_root() -> Root:
-    """A new, empty tree at the newest data generation."""
-    from .evolve import LATEST_GENERATION, add_audit_log
-
+def make_root(registry: Any) -> Root:
+    """A new tree at the newest data generation, holding every container
+    the domains registered."""
     root = Root(title="wingapp")
     add_audit_log(root)
-    root.add("users", Users(title="Users"))
-    root.add("codes", Codes(title="Codes"))
-    root.add("reports", Reports(title="Reports"))
-    root.generation = LATEST_GENERATION
+    add_containers(root, registry)
+    root.generation = max((s.generation for s in evolve_steps(registry)), default=0)
     return root
 
 
-def bootstrap(db: Any) -> bool:
-    """Create the tree in ``db`` unless it is there; True if it was created.
+def add_containers(root: Root, registry: Any) -> bool:
+    """Add the registered containers ``root`` lacks; True if any was added."""
+    missing = [c for c in containers(registry) if c.name not in root]
+    for container in missing:
+        root.add(container.name, container.factory(title=container.title))
+    return bool(missing)
+
+
+def bootstrap(db: Any, registry: Any) -> bool:
+    """Create the tree in ``db`` unless it is there, or give it the
+    containers of domains added since; True if anything was written.
 
     Runs once at start-up in its own transaction so that no request ever
     has to write just to find the root.
@@ -62,11 +67,15 @@ def bootstrap(db: Any) -> bool:
     try:
         with tm:
             zodb_root = conn.root()
-            if ROOT_KEY in zodb_root:
-                return False
-            zodb_root[ROOT_KEY] = make_root()
-            tm.get().note("wingapp: create the tree")
-        return True
+            root = zodb_root.get(ROOT_KEY)
+            if root is None:
+                zodb_root[ROOT_KEY] = make_root(registry)
+                tm.get().note("wingapp: create the tree")
+                return True
+            if add_containers(root, registry):
+                tm.get().note("wingapp: add new containers")
+                return True
+            return False
     finally:
         conn.close()
 

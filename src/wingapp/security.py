@@ -6,7 +6,7 @@ from typing import Any
 
 from pyramid.authorization import ACLHelper, Authenticated, Everyone
 
-from .permissions import user_principal
+from .permissions import role_principal, user_principal
 
 
 class SecurityPolicy:
@@ -29,18 +29,14 @@ class SecurityPolicy:
         if user is not None:
             principals.append(Authenticated)
             principals.append(user_principal(user.__name__))
-            principals.extend(f"role:{role}" for role in sorted(user.roles))
+            principals.extend(role_principal(role) for role in sorted(user.roles))
         return principals
 
     def permits(self, request: Any, context: Any, permission: str) -> Any:
         return self.helper.permits(context, self.principals(request), permission)
 
-    def remember(self, request: Any, userid: str, **kw: Any) -> list:
-        # Sign-in state lives in the server-side session, not in a header.
-        return []
-
-    def forget(self, request: Any, **kw: Any) -> list:
-        return []
+    # No remember() or forget(): signing in and out start and end the
+    # server-side session (wingapp.users.identity); no header carries it.
 
 
 def includeme(config) -> None:

@@ -6,10 +6,17 @@ sign-in session; who is signed in is always decided on the server.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from pyramid.session import JSONSerializer, SignedCookieSessionFactory
-from pyramid.settings import asbool
+
+from .interfaces import ICookiePolicy, IKeyring
+from .settings import boolean, group
 
 SESSION_COOKIE = "wingapp_session"
+
+# Secure by default; only plain-HTTP development turns it off.
+COOKIES = group("cookies", boolean("session.secure_cookie", True))
 
 
 def session_factory(secret: str, secure: bool):
@@ -30,12 +37,19 @@ def session_factory(secret: str, secure: bool):
     )
 
 
+@dataclass(frozen=True)
+class CookiePolicy:
+    """How every cookie wingapp sets is flagged."""
+
+    secure: bool
+
+
 def includeme(config) -> None:
-    settings = config.registry.settings
-    secure = asbool(settings.get("session.secure_cookie", True))
+    config.include(".settings")
+    secure = config.add_settings_schema(COOKIES)["session.secure_cookie"]
     # Every cookie we set (session, device, sign-in flow) follows this.
-    config.registry.secure_cookies = secure
+    config.register_service(CookiePolicy(secure), ICookiePolicy)
     config.set_session_factory(
-        session_factory(config.registry.keyring.session_secret, secure)
+        session_factory(config.registry.getUtility(IKeyring).session_secret, secure)
     )
     config.set_default_csrf_options(require_csrf=True)

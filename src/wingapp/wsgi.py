@@ -32,6 +32,10 @@ class MissingIni(RuntimeError):
     """No ini file was named."""
 
 
+class RefusedToStart(RuntimeError):
+    """The application stopped its own start (a setting out of range)."""
+
+
 def ini_path(*environs: Mapping[str, Any]) -> str:
     """The ini file named by the first environment that sets the variable."""
     for environ in environs:
@@ -49,7 +53,14 @@ def load(config_uri: str) -> Callable:
     """The app from ``config_uri``, with the ini's logging set up first so
     that errors while loading it reach the log file."""
     setup_logging(config_uri)
-    return get_app(config_uri, "main")
+    try:
+        return get_app(config_uri, "main")
+    except SystemExit as e:
+        # wingapp.main() exits on a bad setting so that pserve prints one
+        # line. In a mod_wsgi daemon that would end the process; as an
+        # error it fails this request, reaches the error log, and the next
+        # request tries again, as with any other mistake in the ini.
+        raise RefusedToStart(e.code) from None
 
 
 class LazyApplication:

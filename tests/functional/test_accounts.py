@@ -12,9 +12,13 @@ from tests.accounts import (
     body,
     last_code,
     messages,
+    service,
     sign_in,
     with_root,
 )
+from tests.conftest import use_service
+from wingapp.interfaces import IKeyring
+from wingapp.users.interfaces import IPasswordHasher
 
 JSON = {"Accept": "application/json"}
 
@@ -76,6 +80,7 @@ def test_register_confirm_and_land_signed_in(app, testapp, clock, maildir):
         "code-sent",
         "code-verified",
         "email-confirmed",
+        "device-trusted",
         "sign-in",
     ]
 
@@ -186,7 +191,13 @@ def test_sign_in_by_login_or_email_and_sign_out(app, testapp, clock):
     assert "You are signed out" in signout.follow().text
     response = sign_in(testapp, "ADA@example.org", status=303)
     assert response.location == "http://example.com/users/ada/"
-    assert [k for k, o, _ in events(app)] == ["sign-in", "sign-out", "sign-in"]
+    # The first sign-in remembers the browser; the second knows it.
+    assert [k for k, o, _ in events(app)] == [
+        "device-trusted",
+        "sign-in",
+        "sign-out",
+        "sign-in",
+    ]
 
 
 @pytest.mark.parametrize("login", ["ada", "nobody", "nobody@example.org"])
@@ -321,7 +332,7 @@ def test_imported_pbkdf2_hash_is_upgraded_at_sign_in(app, testapp, clock):
     sign_in(testapp, "ada", status=303)
     stored = user_state(app, "ada", "password_hash")
     assert stored.startswith("$argon2id$")
-    assert app.registry.password_hasher.verify(stored, PASSWORD)
+    assert service(app.registry, IPasswordHasher).verify(stored, PASSWORD)
 
 
 # Back-off
@@ -364,6 +375,12 @@ def test_idle_timeout_ends_the_session_on_the_server(app, testapp, clock):
     assert testapp.get("/users/ada/", status=303).location.startswith(
         "http://example.com/login?next="
     )
+    # The server noticed the timeout: the record is gone, and it is
+    # recorded once, not again when the browser signs out.
+    assert with_root(app, lambda root: len(root["users"]["ada"].sessions)) == 0
+    token = testapp.get("/login").html.find("input", {"name": "csrf_token"})["value"]
+    testapp.post("/logout", {"csrf_token": token, "reason": "timeout"}, status=303)
+    assert events(app, "timeout") == [("timeout", "success", "ada")]
 
 
 def test_ping_keeps_the_session_alive_until_the_absolute_timeout(app, testapp, clock):
@@ -729,22 +746,26 @@ def test_a_session_cookie_from_retired_keys_signs_no_one_in(
 
     add_user(app, "ada")
     sign_in(testapp, "ada", status=303)
-    old = app.registry.keyring
+    old = service(app.registry, IKeyring)
     new_paths = key_paths.encryption_keys.with_name("other_keys")
     from cryptography.fernet import Fernet
 
     new_paths.write_text(Fernet.generate_key().decode() + "\n")
     from wingapp.keys import KeyPaths
 
-    app.registry.keyring = load_keyring(
-        KeyPaths(key_paths.session_secret, new_paths, key_paths.index_key)
+    use_service(
+        app.registry,
+        load_keyring(
+            KeyPaths(key_paths.session_secret, new_paths, key_paths.index_key)
+        ),
+        IKeyring,
     )
     try:
         assert testapp.get("/users/ada/", status=303).location.startswith(
             "http://example.com/login"
         )
     finally:
-        app.registry.keyring = old
+        use_service(app.registry, old, IKeyring)
 
 
 def test_expired_sessions_are_not_listed(app, clock):

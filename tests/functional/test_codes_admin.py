@@ -10,11 +10,15 @@ from pyramid import testing
 from pyramid.httpexceptions import HTTPBadRequest
 from pyramid.request import apply_request_extensions
 
-from tests.accounts import sign_in, with_root
+from tests.accounts import service, sign_in, with_root
+from tests.conftest import use_service
 from wingapp.codes.services import CodeService
 from wingapp.codes.views import CodesViews, CodeViews
+from wingapp.interfaces import IClock, IKeyring
 from wingapp.renderers import json_renderer_factory
+from wingapp.users.interfaces import IPasswordHasher, ITrustService
 from wingapp.users.services import create_user
+from wingapp.users.trust import TrustService
 
 JSON = {"Accept": "application/json"}
 
@@ -32,21 +36,21 @@ def filled(app, dbroot, tm, keyring):
             "admin",
             "admin@example.org",
             "violet harbour lantern seventeen",
-            hasher=app.registry.password_hasher,
+            hasher=service(app.registry, IPasswordHasher),
             keyring=keyring,
             now=lambda: now,
             roles=("user", "admin"),
             email_confirmed=True,
         )
-        service = CodeService(root["codes"], keyring, lambda: clock["now"])
+        codes = CodeService(root["codes"], keyring, lambda: clock["now"])
         for i in range(5):
             clock["now"] += timedelta(seconds=1)
-            code, plain = service.issue("sign-in", f"user{i}", "flow")
-        service.verify(code.__name__, "sign-in", "user4", "flow", plain)
+            code, plain = codes.issue("sign-in", f"user{i}", "flow")
+        codes.verify(code.__name__, "sign-in", "user4", "flow", plain)
         clock["now"] = now - timedelta(minutes=1)
         for i in range(20):
             clock["now"] += timedelta(seconds=1)
-            service.issue("reset-password", f"reader{i:02d}", "flow")
+            codes.issue("reset-password", f"reader{i:02d}", "flow")
 
 
 def as_admin(config, context, **params):
@@ -158,7 +162,11 @@ def test_a_code_shows_metadata_and_never_its_digest(config, dbroot, tm, filled):
 
 def test_admin_pages_in_the_layout(app, testapp, filled):
     # The whole app, with an admin signed in through the real form.
-    app.registry.trust_service.mode = "never"
+    registry = app.registry
+    never = TrustService(
+        service(registry, IKeyring), service(registry, IClock), "never"
+    )
+    use_service(registry, never, ITrustService)
     sign_in(testapp, "admin", status=303)
     html = testapp.get("/codes/?size=5&purpose=sign-in").text
     assert "<h1>Codes</h1>" in html

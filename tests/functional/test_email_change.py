@@ -10,9 +10,11 @@ from tests.accounts import (
     body,
     last_code,
     messages,
+    service,
     sign_in,
     with_root,
 )
+from wingapp.interfaces import IKeyring
 
 NEW = "ada.lovelace@example.net"
 
@@ -81,7 +83,7 @@ def test_email_change_errors_change_nothing(app, ada, maildir, kw, message):
     assert message in start(ada, status=400, **kw).text
     assert messages(maildir) == []
     assert with_root(
-        app, lambda root: root["users"]["ada"].email(app.registry.keyring)
+        app, lambda root: root["users"]["ada"].email(service(app.registry, IKeyring))
     ) == ("ada@example.org")
 
 

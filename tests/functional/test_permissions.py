@@ -15,8 +15,9 @@ from pyramid.httpexceptions import HTTPForbidden
 from pyramid.request import Request
 from pyramid.threadlocal import manager
 
-from tests.accounts import add_user, sign_in
+from tests.accounts import add_user, service, sign_in
 from wingapp.codes.services import CodeService
+from wingapp.interfaces import IClock, IKeyring
 from wingapp.permissions import USER_READ, USER_WRITE, VIEW
 
 PUBLIC_OR_OWN = {VIEW, USER_READ, USER_WRITE}
@@ -74,7 +75,7 @@ def test_admin_views_are_denied_to_a_signed_in_user(app, db):
     root = conn.root()["wingapp"]
     bob = root["users"]["bob"]
     code, _ = CodeService(
-        root["codes"], app.registry.keyring, app.registry.clock
+        root["codes"], service(app.registry, IKeyring), service(app.registry, IClock)
     ).issue("sign-in", "bob", "a flow")
     resources = [root, root["users"], root["codes"], root["reports"], bob, code]
     checked = []

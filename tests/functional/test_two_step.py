@@ -17,6 +17,8 @@ from tests.accounts import (
     sign_in,
     with_root,
 )
+from tests.conftest import use_service
+from wingapp.interfaces import IClock
 
 HOME_IP = "192.0.2.10"
 SAME_NETWORK_IP = "192.0.2.99"
@@ -62,7 +64,15 @@ def test_first_sign_in_asks_for_a_code_then_trusts_the_place(app, clock, maildir
     assert sign_in(ada, "ada", status=303).location == "http://example.com/users/ada/"
     assert len(messages(maildir)) == count
     kinds = [e.kind for e in with_root(app, lambda root: root.audit.newest(100))][::-1]
-    assert kinds == ["code-sent", "code-verified", "sign-in", "sign-out", "sign-in"]
+    assert kinds == [
+        "code-sent",
+        "code-verified",
+        "device-trusted",
+        "network-trusted",
+        "sign-in",
+        "sign-out",
+        "sign-in",
+    ]
 
 
 def test_a_new_network_or_a_new_device_asks_again(app, clock, maildir):
@@ -95,7 +105,8 @@ def test_two_step_modes(settings, mode, new_ip_asks, new_device_asks):
     from wingapp import main
 
     app = main({}, **{**settings, "auth.two_step": mode})
-    clock = app.registry.clock = Clock()
+    clock = Clock()
+    use_service(app.registry, clock, IClock)
     maildir = Path(settings["mail.maildir"])
     add_user(app, "ada")
     ada = browser(app)
@@ -116,7 +127,7 @@ def test_unknown_two_step_mode_is_a_clear_configuration_error(settings):
     from wingapp import main
 
     with pytest.raises(
-        ValueError, match=r"auth\.two_step must be one of never, new_ip"
+        SystemExit, match=r"auth\.two_step must be one of never, new_ip"
     ):
         main({}, **{**settings, "auth.two_step": "sometimes"})
 

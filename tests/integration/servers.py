@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import configparser
+import fcntl
+import hashlib
 import http.client
 import os
+import pwd
 import shutil
 import socket
 import ssl
@@ -13,10 +16,14 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
+
+from tests.accounts import service
+from wingapp.users.interfaces import IPasswordHasher
 
 BIN = Path(sys.executable).parent
 
@@ -265,7 +272,7 @@ def verified_users(ini: Path, passwords: dict[str, str]) -> dict[str, bool]:
     try:
         with tm:
             users = conn.root()["wingapp"]["users"]
-            verify = app.registry.password_hasher.verify
+            verify = service(app.registry, IPasswordHasher).verify
             return {
                 login: login in users and verify(users[login].password_hash, password)
                 for login, password in passwords.items()
@@ -274,3 +281,152 @@ def verified_users(ini: Path, passwords: dict[str, str]) -> dict[str, bool]:
         conn.close()
         for db in databases.values():
             db.close()
+
+
+# --- Apache mod_wsgi: a system-Python virtualenv and mod_wsgi-express ---
+# Apache runs the app as www-data, which cannot read root's home where
+# pyenv's Python lives: the app runs in a virtualenv made with the system
+# Python, cached outside the repository and keyed by setup.py.
+
+SYSTEM_PYTHON = Path("/usr/bin/python3")
+MOD_WSGI = "mod_wsgi==6.1.1"
+CACHE = Path(os.environ.get("WINGAPP_TEST_CACHE", "/var/tmp/wingapp-test-cache"))
+DAEMON_USER = "www-data"
+
+
+def readable_by_daemon(path: Path) -> Path:
+    path.chmod(0o755)
+    return path
+
+
+def give_to_daemon(*paths: Path) -> None:
+    user = pwd.getpwnam(DAEMON_USER)
+    for top in paths:
+        top.mkdir(parents=True, exist_ok=True)
+        for path in [top, *top.rglob("*")]:
+            os.chown(path, user.pw_uid, user.pw_gid)
+
+
+def venv_key() -> str:
+    version = subprocess.run(
+        [SYSTEM_PYTHON, "--version"], capture_output=True, text=True, check=True
+    ).stdout
+    digest = hashlib.sha256((REPO / "setup.py").read_bytes())
+    digest.update(f"{MOD_WSGI} {version}".encode())
+    return digest.hexdigest()[:16]
+
+
+def build_venv(venv: Path, source: Path) -> None:
+    shutil.rmtree(venv, ignore_errors=True)
+    run([SYSTEM_PYTHON, "-m", "venv", venv])
+    pip = [
+        venv / "bin" / "python",
+        "-m",
+        "pip",
+        "--quiet",
+        "--disable-pip-version-check",
+    ]
+    # wingapp's dependencies come with it; wingapp itself goes again, since
+    # each run installs the code as it is now (see `install_app`).
+    run([*pip, "install", "setuptools<82", "wheel", MOD_WSGI, source], timeout=900)
+    run([*pip, "uninstall", "--yes", "wingapp"])
+    (venv / ".complete").touch()
+
+
+def modwsgi_venv(source: Path) -> Path:
+    """The cached virtualenv with mod_wsgi and wingapp's dependencies,
+    built from ``source`` (a copy of the tree) when missing."""
+    CACHE.mkdir(parents=True, exist_ok=True)
+    readable_by_daemon(CACHE)
+    venv = CACHE / f"modwsgi-{venv_key()}"
+    with (CACHE / ".lock").open("w") as lock:
+        # Another test run may be building the same virtualenv.
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (venv / ".complete").exists():
+            build_venv(venv, source)
+    return venv
+
+
+def install_app(venv: Path, source: Path, target: Path) -> Path:
+    """wingapp from ``source`` into ``target``, for mod_wsgi's python-path."""
+    run(
+        [
+            *(venv / "bin" / "python", "-m", "pip", "--quiet"),
+            *("install", "--no-deps", "--no-build-isolation", "--target", target),
+            source,
+        ]
+    )
+    return target
+
+
+class Express:
+    def __init__(self, root: Path, port: int) -> None:
+        self.root = root
+        self.port = port
+        self.base = f"http://127.0.0.1:{port}"
+
+    @property
+    def display_name(self) -> str:
+        return f"(wsgi:127.0.0.1:{self.port}:{os.geteuid()})"
+
+    def apachectl(self, command: str) -> None:
+        run([self.root / "apachectl", command])
+
+    def daemon_pids(self) -> set[int]:
+        listing = subprocess.run(
+            ["ps", "-eo", "pid=,args="], capture_output=True, text=True, check=True
+        ).stdout
+        return {
+            int(pid)
+            for pid, _, args in (
+                line.strip().partition(" ") for line in listing.splitlines()
+            )
+            # The daemons' command line starts with their display name.
+            if args.split(" ", 1)[0] == self.display_name
+        }
+
+    def error_log(self) -> str:
+        path = self.root / "error_log"
+        return path.read_text() if path.exists() else ""
+
+
+def stop_apache(pid_file: Path, stop: list) -> None:
+    """Stop an Apache and wait until its parent has gone."""
+    pid = int(pid_file.read_text()) if pid_file.exists() else None
+    subprocess.run(stop, capture_output=True, timeout=60)
+    deadline = time.monotonic() + 30
+    while pid and time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.1)
+
+
+def start_express(venv: Path, ini: Path, app: Path, *options: str) -> Iterator[Express]:
+    """mod_wsgi-express serving ``ini`` with two daemon processes of four
+    threads, its server root beside the ini's directory; a generator, so a
+    fixture can ``yield from`` it (``contextlib.contextmanager`` makes it a
+    ``with`` block)."""
+    port = free_port()
+    server = Express(ini.parent.parent / f"httpd-{port}", port)
+    run(
+        [
+            venv / "bin" / "mod_wsgi-express",
+            "setup-server",
+            *("--application-type", "module", "--entry-point", "wingapp.wsgi"),
+            *("--python-path", app, "--setenv", "WINGAPP_INI", ini),
+            *("--processes", "2", "--threads", "4"),
+            *("--host", "127.0.0.1", "--port", str(port)),
+            *("--user", DAEMON_USER, "--group", DAEMON_USER, "--locale", "C.UTF-8"),
+            *("--server-root", server.root, "--working-directory", ini.parent),
+            *("--url-alias", "/static", app / "wingapp" / "static"),
+            *options,
+        ]
+    )
+    server.apachectl("start")
+    try:
+        wait_for_http(server.base + "/login", timeout=60)
+        yield server
+    finally:
+        stop_apache(server.root / "httpd.pid", [server.root / "apachectl", "stop"])

@@ -10,11 +10,12 @@ import pytest
 from pyramid.config import Configurator
 
 from tests import accounts
-from tests.accounts import PASSWORD, Clock, add_user, with_root
+from tests.accounts import PASSWORD, Clock, add_user, service, with_root
+from tests.conftest import use_service
 from wingapp import main
-from wingapp.interfaces import IRoot
+from wingapp.interfaces import IClock, IMailer, IRoot
 from wingapp.users.flow import Flow
-from wingapp.users.verification import send_code
+from wingapp.users.interfaces import IAccountService
 
 from . import smtp
 
@@ -39,9 +40,9 @@ def app(tmp_path, file_settings, smtp_server):
         "mail.retry_interval": "0.2",
     }
     app = main({}, **settings)
-    app.registry.clock = Clock()
+    use_service(app.registry, Clock(), IClock)
     yield app
-    app.registry.mailer.close()
+    service(app.registry, IMailer).sender.stop()
     app.registry._zodb_databases[""].close()
 
 
@@ -55,7 +56,7 @@ def next_mail(server, count):
 
 
 def code_in(message):
-    return CODE.search(message.get_content()).group(1)
+    return CODE.search(message.get_body(("plain",)).get_content()).group(1)
 
 
 def sign_in(testapp, password=PASSWORD):
@@ -89,7 +90,7 @@ def test_a_new_place_gets_a_code_then_is_trusted(app, smtp_server):
     ada = browser(app)
     assert sign_in(ada).location == "http://example.com/verify"
     message = next_mail(smtp_server, 1)
-    text = message.get_content()
+    text = message.get_body(("plain",)).get_content()
     assert HOME in text and "Browser/1" in text
     assert enter(ada, "/verify", code_in(message)).location.endswith("/users/ada/")
     ada.get("/users/ada/").forms["signout-form"].submit()
@@ -118,7 +119,7 @@ def test_an_expired_code_is_refused(app, smtp_server):
     ada = browser(app)
     sign_in(ada)
     code = code_in(next_mail(smtp_server, 1))
-    app.registry.clock.advance(minutes=10)
+    service(app.registry, IClock).advance(minutes=10)
     refused = enter(ada, "/verify", code)
     assert refused.location == "http://example.com/login"
     assert "This code has expired" in refused.follow().text
@@ -129,7 +130,8 @@ def test_an_aborted_request_sends_no_mail(app, smtp_server):
 
     def send_then_fail(context, request):
         user = context["users"]["ada"]
-        send_code(request, user, Flow(kind="sign-in", login="ada"))
+        accounts = request.find_service(IAccountService)
+        accounts.send_code(user, Flow(kind="sign-in", login="ada"))
         raise RuntimeError("the request fails after queueing the mail")
 
     config = Configurator(registry=app.registry)
@@ -158,7 +160,7 @@ def test_this_wasnt_me_ends_the_sessions(app, smtp_server):
     enter(ada, "/verify", code_in(next_mail(smtp_server, 1)))
     intruder = browser(app, ip=AWAY)
     sign_in(intruder)
-    text = next_mail(smtp_server, 2).get_content()
+    text = next_mail(smtp_server, 2).get_body(("plain",)).get_content()
     link = re.search(r"http://example\.com(/not-me\?\S+)", text).group(1)
     page = browser(app).get(link)
     assert page.forms["not-me-form"].submit().location.endswith("/reset-password")

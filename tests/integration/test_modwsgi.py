@@ -14,15 +14,12 @@ from __future__ import annotations
 
 import contextlib
 import datetime
-import fcntl
-import hashlib
 import ipaddress
 import os
 import pwd
 import re
 import shutil
 import ssl
-import subprocess
 import tempfile
 import threading
 import time
@@ -39,23 +36,26 @@ from tests.conftest import FAST_HASHING, write_ini
 from .postgres import fresh_database, uri
 from .servers import (
     BIN,
-    REPO,
+    DAEMON_USER,
+    SYSTEM_PYTHON,
     Client,
+    Express,
     copy_source_tree,
     free_port,
+    give_to_daemon,
+    install_app,
+    modwsgi_venv,
     production_ini,
+    readable_by_daemon,
     require,
     run,
-    wait_for_http,
+    start_express,
+    stop_apache,
 )
 
 pytestmark = pytest.mark.integration
 
-SYSTEM_PYTHON = Path("/usr/bin/python3")
-MOD_WSGI = "mod_wsgi==6.1.1"
-CACHE = Path(os.environ.get("WINGAPP_TEST_CACHE", "/var/tmp/wingapp-test-cache"))
 APACHE_MODULES = Path("/usr/lib/apache2/modules")
-DAEMON_USER = "www-data"
 PASSWORD = "violet harbour lantern seventeen"
 
 
@@ -76,46 +76,7 @@ def require_apache() -> None:
         require(False, f"there is no {DAEMON_USER} user")
 
 
-def readable_by_daemon(path: Path) -> Path:
-    path.chmod(0o755)
-    return path
-
-
-def give_to_daemon(*paths: Path) -> None:
-    user = pwd.getpwnam(DAEMON_USER)
-    for top in paths:
-        top.mkdir(parents=True, exist_ok=True)
-        for path in [top, *top.rglob("*")]:
-            os.chown(path, user.pw_uid, user.pw_gid)
-
-
 # --- The system-Python virtualenv (cached) and this run's wingapp -------
-
-
-def venv_key() -> str:
-    version = subprocess.run(
-        [SYSTEM_PYTHON, "--version"], capture_output=True, text=True, check=True
-    ).stdout
-    digest = hashlib.sha256((REPO / "setup.py").read_bytes())
-    digest.update(f"{MOD_WSGI} {version}".encode())
-    return digest.hexdigest()[:16]
-
-
-def build_venv(venv: Path, source: Path) -> None:
-    shutil.rmtree(venv, ignore_errors=True)
-    run([SYSTEM_PYTHON, "-m", "venv", venv])
-    pip = [
-        venv / "bin" / "python",
-        "-m",
-        "pip",
-        "--quiet",
-        "--disable-pip-version-check",
-    ]
-    # wingapp's dependencies come with it; wingapp itself goes again, since
-    # each run installs the code as it is now (see `installed_app`).
-    run([*pip, "install", "setuptools<82", "wheel", MOD_WSGI, source], timeout=900)
-    run([*pip, "uninstall", "--yes", "wingapp"])
-    (venv / ".complete").touch()
 
 
 @pytest.fixture(scope="session")
@@ -134,29 +95,13 @@ def source(apache_root: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def venv(source: Path) -> Path:
-    CACHE.mkdir(parents=True, exist_ok=True)
-    readable_by_daemon(CACHE)
-    venv = CACHE / f"modwsgi-{venv_key()}"
-    with (CACHE / ".lock").open("w") as lock:
-        # Another test run may be building the same virtualenv.
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not (venv / ".complete").exists():
-            build_venv(venv, source)
-    return venv
+    return modwsgi_venv(source)
 
 
 @pytest.fixture(scope="session")
 def installed_app(venv: Path, source: Path, apache_root: Path) -> Path:
     """wingapp as it is in the working tree, for mod_wsgi's python-path."""
-    target = apache_root / "app"
-    run(
-        [
-            *(venv / "bin" / "python", "-m", "pip", "--quiet"),
-            *("install", "--no-deps", "--no-build-isolation", "--target", target),
-            source,
-        ]
-    )
-    return target
+    return install_app(venv, source, apache_root / "app")
 
 
 # --- A site: database, secrets, ini, one user ----------------------------
@@ -195,80 +140,11 @@ def setup_users(ini: Path) -> None:
 # --- mod_wsgi-express ------------------------------------------------------
 
 
-class Express:
-    def __init__(self, root: Path, port: int) -> None:
-        self.root = root
-        self.port = port
-        self.base = f"http://127.0.0.1:{port}"
-
-    @property
-    def display_name(self) -> str:
-        return f"(wsgi:127.0.0.1:{self.port}:{os.geteuid()})"
-
-    def apachectl(self, command: str) -> None:
-        run([self.root / "apachectl", command])
-
-    def daemon_pids(self) -> set[int]:
-        listing = subprocess.run(
-            ["ps", "-eo", "pid=,args="], capture_output=True, text=True, check=True
-        ).stdout
-        return {
-            int(pid)
-            for pid, _, args in (
-                line.strip().partition(" ") for line in listing.splitlines()
-            )
-            # The daemons' command line starts with their display name.
-            if args.split(" ", 1)[0] == self.display_name
-        }
-
-    def error_log(self) -> str:
-        path = self.root / "error_log"
-        return path.read_text() if path.exists() else ""
-
-
-def stop_apache(pid_file: Path, stop: list) -> None:
-    """Stop an Apache and wait until its parent has gone."""
-    pid = int(pid_file.read_text()) if pid_file.exists() else None
-    subprocess.run(stop, capture_output=True, timeout=60)
-    deadline = time.monotonic() + 30
-    while pid and time.monotonic() < deadline:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return
-        time.sleep(0.1)
-
-
 @pytest.fixture(scope="module")
 def express_site(apache_root) -> Iterator[Path]:
     with fresh_database() as database:
         root = apache_root / f"express-{database}"
         yield make_site(root, database)
-
-
-def start_express(venv: Path, ini: Path, app: Path, *options: str) -> Iterator[Express]:
-    port = free_port()
-    server = Express(ini.parent.parent / f"httpd-{port}", port)
-    run(
-        [
-            venv / "bin" / "mod_wsgi-express",
-            "setup-server",
-            *("--application-type", "module", "--entry-point", "wingapp.wsgi"),
-            *("--python-path", app, "--setenv", "WINGAPP_INI", ini),
-            *("--processes", "2", "--threads", "4"),
-            *("--host", "127.0.0.1", "--port", str(port)),
-            *("--user", DAEMON_USER, "--group", DAEMON_USER, "--locale", "C.UTF-8"),
-            *("--server-root", server.root, "--working-directory", ini.parent),
-            *("--url-alias", "/static", app / "wingapp" / "static"),
-            *options,
-        ]
-    )
-    server.apachectl("start")
-    try:
-        wait_for_http(server.base + "/login", timeout=60)
-        yield server
-    finally:
-        stop_apache(server.root / "httpd.pid", [server.root / "apachectl", "stop"])
 
 
 @pytest.fixture(scope="module")

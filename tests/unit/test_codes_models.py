@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import transaction
+from BTrees.OOBTree import OOTreeSet
 from ZODB import DB
 from ZODB.MappingStorage import MappingStorage
 
@@ -96,10 +97,28 @@ def test_reindex_brings_an_old_container_up_to_date():
     old = Codes()
     Folder.add(old, "a", make(minutes=1))
     Folder.add(old, "b", make(minutes=2))
-    del old.newest, old.timeline
+    del old.newest, old.timelines
     old.reindex()
     assert old.newest_code("alice", "sign-in").__name__ == "b"
     assert [c.__name__ for c in old.newest_first()] == ["b", "a"]
+
+
+def test_reindex_spreads_the_one_timeline_of_an_older_container():
+    from wingapp.codes.evolve import spread_timeline
+
+    old = Codes()
+    for i in range(20):
+        Folder.add(old, f"c{i:02d}", make(minutes=i))
+    # Before the timeline was spread: one set of every code.
+    del old.timelines
+    old.timeline = OOTreeSet((-c.expires.timestamp(), n) for n, c in old.items())
+    spread_timeline({"codes": old})
+    assert not hasattr(old, "timeline")
+    assert sum(len(t) for t in old.timelines) == 20
+    assert len([t for t in old.timelines if len(t)]) > 1
+    assert [c.__name__ for c in old.newest_first()] == [
+        f"c{i:02d}" for i in range(19, -1, -1)
+    ]
 
 
 def test_codes_and_indexes_survive_a_commit():

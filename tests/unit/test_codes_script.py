@@ -9,7 +9,9 @@ import pytest
 import transaction
 from pyramid.paster import get_app
 
+from tests.accounts import service as service_of
 from wingapp.codes.services import CodeService
+from wingapp.interfaces import IKeyring
 from wingapp.scripts import cli
 
 
@@ -40,7 +42,9 @@ def aged(ini_file):
     def issue(codes, registry):
         for days, owner in ((30, "old"), (5, "recent"), (0, "new")):
             when = now - timedelta(days=days, minutes=10)
-            service = CodeService(codes, registry.keyring, lambda w=when: w)
+            service = CodeService(
+                codes, service_of(registry, IKeyring), lambda w=when: w
+            )
             service.issue("sign-in", owner, "flow")
 
     with_codes(ini_file, issue)

@@ -1,26 +1,35 @@
 from __future__ import annotations
 
 import contextlib
+from datetime import UTC, datetime, timedelta
 
+import pytest
 import transaction
+from BTrees.Length import Length
+from BTrees.LOBTree import LOBTree
+from BTrees.OOBTree import OOTreeSet
 from ZODB import DB
 
 from wingapp import evolve
+from wingapp.directives import evolve_steps
 from wingapp.resources import ROOT_KEY, make_root
 
 
-def opened():
+@pytest.fixture
+def opened(app):
     db = DB(None)
     tm = transaction.TransactionManager(explicit=True)
     conn = db.open(transaction_manager=tm)
     with tm:
-        conn.root()[ROOT_KEY] = root = make_root()
+        conn.root()[ROOT_KEY] = root = make_root(app.registry)
         root.generation = 0
-    return db, tm, conn
+    yield db, tm, conn
+    conn.close()
+    db.close()
 
 
-def test_steps_run_in_order_each_in_its_own_transaction():
-    db, tm, conn = opened()
+def test_steps_run_in_order_each_in_its_own_transaction(opened):
+    db, tm, conn = opened
     seen = []
     steps = [
         evolve.Step(2, "second", lambda root: seen.append(("two", root.generation))),
@@ -36,8 +45,8 @@ def test_steps_run_in_order_each_in_its_own_transaction():
     assert evolve.evolve(lambda: conn.root()[ROOT_KEY], tm, steps) == []
 
 
-def test_dry_run_changes_nothing():
-    _db, tm, conn = opened()
+def test_dry_run_changes_nothing(opened):
+    _db, tm, conn = opened
     calls = []
     steps = [evolve.Step(1, "first", calls.append)]
     due = evolve.evolve(lambda: conn.root()[ROOT_KEY], tm, steps, dry_run=True)
@@ -47,8 +56,8 @@ def test_dry_run_changes_nothing():
         assert conn.root()[ROOT_KEY].generation == 0
 
 
-def test_a_failing_step_keeps_the_generation_of_the_last_good_one():
-    _db, tm, conn = opened()
+def test_a_failing_step_keeps_the_generation_of_the_last_good_one(opened):
+    _db, tm, conn = opened
 
     def boom(root):
         root.title = "half-done"
@@ -63,43 +72,119 @@ def test_a_failing_step_keeps_the_generation_of_the_last_good_one():
         assert root.title == "wingapp"
 
 
-def test_a_new_database_starts_at_the_latest_generation():
-    assert make_root().generation == evolve.LATEST_GENERATION
+def test_a_new_database_starts_at_the_latest_generation(app):
+    latest = max(s.generation for s in evolve_steps(app.registry))
+    assert make_root(app.registry).generation == latest
 
 
-def test_the_real_steps_bring_an_old_database_up_to_date():
-    from datetime import UTC, datetime
-
+def old_account(user):
+    """``user`` as generation 0 left it: no records, and the back-off count
+    and last sign-in as plain attributes."""
     from wingapp.users.models import User
 
-    root = make_root()
-    root.generation = 0
-    del root.audit
-    old = User(datetime.now(UTC))
+    state = user.__getstate__()
     for name in (
         "sessions",
         "trusted_devices",
         "trusted_networks",
-        "failures",
-        "last_failure",
+        "failed_attempts",
+        "sign_in_time",
     ):
-        delattr(old, name)
-    root["users"].add("old", old)
-    del root["codes"].newest, root["codes"].timeline
+        del state[name]
+    state.update(failures=2, last_failure=T0, last_sign_in=T0)
+    old = User.__new__(User)
+    old.__setstate__(state)
+    return old
+
+
+def one_tree_log(entries):
+    """An event log as generation 3 left it: one tree keyed by time."""
+    from wingapp.audit import AuditLog
+
+    tree = LOBTree()
+    for entry in entries:
+        tree[int(entry.time.timestamp() * 1_000_000) << 10] = entry
+    log = AuditLog.__new__(AuditLog)
+    log.__setstate__({"entries": tree, "_count": Length(len(tree))})
+    return log
+
+
+T0 = datetime(2026, 2, 1, 9, 0, tzinfo=UTC)
+
+
+def test_the_real_steps_bring_an_old_database_up_to_date(app):
+    from wingapp.audit import add_audit_log
+    from wingapp.codes.models import Code
+    from wingapp.folder import Folder
+    from wingapp.users.models import User
+
+    root = make_root(app.registry)
+    root.generation = 0
+    del root.audit
+    root["users"].add("old", old_account(User(T0)))
+    codes = root["codes"]
+    code = Code(
+        purpose="sign-in",
+        owner="old",
+        binding="b",
+        digest="d",
+        created=T0,
+        expires=T0 + timedelta(minutes=10),
+    )
+    Folder.add(codes, "c1", code)
+    del codes.newest, codes.timelines
     db = DB(None)
     tm = transaction.TransactionManager(explicit=True)
     conn = db.open(transaction_manager=tm)
     with tm:
         conn.root()[ROOT_KEY] = root
-    ran = evolve.evolve(lambda: conn.root()[ROOT_KEY], tm)
-    assert [s.generation for s in ran] == [1, 2, 3]
+    steps = evolve_steps(app.registry)
+    ran = evolve.evolve(lambda: conn.root()[ROOT_KEY], tm, steps)
+    assert [s.generation for s in ran] == [s.generation for s in steps]
+    assert {1, 2, 3, 4, 5, 6} <= {s.generation for s in ran}
     with tm:
         root = conn.root()[ROOT_KEY]
-        assert root["codes"].newest_code("old", "sign-in") is None
+        assert root["codes"].newest_code("old", "sign-in") is code
+        assert [c.__name__ for c in root["codes"].newest_first()] == ["c1"]
         assert len(root.audit) == 0
         user = root["users"]["old"]
         assert len(user.sessions) == 0
-        assert user.failures == 0
+        assert (user.failures, user.last_failure, user.last_sign_in) == (2, T0, T0)
     # Running a step again finds nothing to add.
-    evolve.add_audit_log(root)
+    add_audit_log(root)
     assert root.audit is not None
+    conn.close()
+    db.close()
+
+
+def test_generations_4_to_6_spread_what_every_request_wrote(app):
+    from wingapp.audit import Entry
+    from wingapp.users.models import User
+
+    root = make_root(app.registry)
+    root.generation = 3
+    entry = Entry(T0, "sign-in", "success", "old", None, None, None, {})
+    root.audit = one_tree_log([entry])
+    root["users"].add("old", old_account(User(T0)))
+    codes = root["codes"]
+    del codes.timelines
+    codes.timeline = OOTreeSet()
+    db = DB(None)
+    tm = transaction.TransactionManager(explicit=True)
+    conn = db.open(transaction_manager=tm)
+    with tm:
+        conn.root()[ROOT_KEY] = root
+    steps = evolve_steps(app.registry)
+    ran = evolve.evolve(lambda: conn.root()[ROOT_KEY], tm, steps)
+    assert [s.generation for s in ran if s.generation <= 6] == [4, 5, 6]
+    with tm:
+        root = conn.root()[ROOT_KEY]
+        assert len(root.audit.shards) > 1
+        assert root.audit.newest(1)[0].login == "old"
+        assert not hasattr(root["codes"], "timeline")
+        assert len(root["codes"].timelines) > 1
+        user = root["users"]["old"]
+        assert user.failures == 2
+        assert "failures" not in vars(user)
+    conn.close()
+    db.close()

@@ -5,20 +5,24 @@ from __future__ import annotations
 import email
 import email.policy
 import logging
+import socket
 import stat
 from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
 import transaction
+import ZODB
 from pyramid import testing
 from pyramid.request import apply_request_extensions
 from transaction.interfaces import NoTransaction
+from ZODB.POSException import ConflictError
 
-from tests.integration.servers import free_port
+from wingapp.interfaces import IMailer
 from wingapp.mail import mailer_from_settings
 from wingapp.mail.background import BackgroundSender
 from wingapp.mail.mailer import Mailer
+from wingapp.mail.queue import read_queued
 
 
 def note(to: str = "alice@example.org", body: str = "Hello Alice.\n") -> EmailMessage:
@@ -70,6 +74,8 @@ def test_a_commit_writes_the_message_and_logs_its_file(mailer, folder, tm, caplo
         assert files(folder, "new") == []
     [path] = files(folder, "new")
     assert files(folder, "tmp") == []
+    # Codes and addresses: for the app's own user only.
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
     saved = read(path)
     assert saved["Subject"] == "A note"
     assert saved["To"] == "alice@example.org"
@@ -93,19 +99,22 @@ def test_an_abort_writes_nothing(mailer, folder, tm, caplog):
     assert "mail saved" not in caplog.text
 
 
-def test_a_failed_commit_writes_nothing(mailer, folder, tm):
-    class Refuses:
-        def sortKey(self):
-            return "0"
+class Refuses:
+    """A resource manager whose vote fails, as a database's can."""
 
-        def abort(self, txn):
-            pass
+    def sortKey(self):
+        return "0"
 
-        tpc_begin = commit = tpc_finish = tpc_abort = abort
+    def abort(self, txn):
+        pass
 
-        def tpc_vote(self, txn):
-            raise RuntimeError("the database said no")
+    tpc_begin = commit = tpc_finish = tpc_abort = abort
 
+    def tpc_vote(self, txn):
+        raise RuntimeError("the database said no")
+
+
+def test_a_failed_commit_writes_nothing_and_logs_no_error(mailer, folder, tm, caplog):
     tm.begin()
     tm.get().join(Refuses())
     mailer.send(note(), tm)
@@ -113,6 +122,45 @@ def test_a_failed_commit_writes_nothing(mailer, folder, tm):
         tm.commit()
     tm.abort()
     assert files(folder, "new") == files(folder, "tmp") == []
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
+
+
+def test_a_conflict_then_a_retry_sends_one_message_and_logs_no_error(
+    mailer, folder, caplog
+):
+    """As pyramid_tm and pyramid_retry do when ZODB reports a conflict:
+    the commit fails, the request's transaction is aborted, and the request
+    runs again."""
+    caplog.set_level(logging.INFO)
+    db = ZODB.DB(None)
+    ours = transaction.TransactionManager(explicit=True)
+    theirs = transaction.TransactionManager(explicit=True)
+    mine, other = db.open(ours), db.open(theirs)
+    with ours:
+        mine.root()["count"] = 0
+    ours.begin()
+    theirs.begin()
+    mine.root()["count"] = 1
+    other.root()["count"] = 2
+    theirs.commit()
+    mailer.send(note(body="First try.\n"), ours)
+    with pytest.raises(ConflictError):
+        ours.commit()
+    ours.abort()
+    assert files(folder, "new") == files(folder, "tmp") == []
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
+    assert "mail saved" not in caplog.text
+
+    with ours:
+        mine.root()["count"] += 1
+        mailer.send(note(body="Second try.\n"), ours)
+    [path] = files(folder, "new")
+    assert read(path).get_content() == "Second try.\n"
+    assert files(folder, "tmp") == []
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
+    mine.close()
+    other.close()
+    db.close()
 
 
 def test_only_the_transaction_manager_given_counts(mailer, folder, tm):
@@ -168,32 +216,56 @@ def test_non_ascii_messages_are_queued_seven_bit_and_read_back_the_same(
     assert str(saved["To"]) == "Zoë <zoe@example.org>"
 
 
-def test_the_app_offers_the_mailer_on_every_request(config, app):
-    request = testing.DummyRequest()
-    apply_request_extensions(request)
-    assert request.mailer is app.registry.mailer
-    assert isinstance(app.registry.mailer, Mailer)
+def test_an_address_with_non_ascii_letters_reaches_the_queue_whole(mailer, folder, tm):
+    with tm:
+        mailer.send(note(to="Zoë <zoë@example.org>, bob@example.org"), tm)
+    path = files(folder, "new")[0]
+    assert path.read_bytes().isascii()
+    sender, recipients, message = read_queued(path)
+    assert (sender, recipients) == (
+        "app@example.org",
+        ["zoë@example.org", "bob@example.org"],
+    )
+    assert str(message["To"]) == "Zoë <zoë@example.org>, bob@example.org"
 
 
-def test_the_smtp_transport_queues_and_has_a_background_sender(tmp_path, tm):
+def test_the_app_offers_one_mailer_to_every_request(config, app):
+    mailers = []
+    for _ in range(2):
+        request = testing.DummyRequest()
+        apply_request_extensions(request)
+        mailers.append(request.find_service(IMailer))
+    assert isinstance(mailers[0], Mailer)
+    assert mailers[0] is mailers[1]
+
+
+def test_the_smtp_transport_queues_and_wakes_the_background_sender(tmp_path, tm):
+    # Something listens, and hangs up: the sender's try fails, the message
+    # stays queued for the next one.
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(5)
     mailer = mailer_from_settings(
         {
             "mail.transport": "smtp",
             "mail.queue_dir": str(tmp_path / "queue"),
-            # Nothing listens there: the send fails, the message stays queued.
             "mail.host": "127.0.0.1",
-            "mail.port": str(free_port()),
+            "mail.port": str(listener.getsockname()[1]),
             "mail.retry_interval": "3600",
         }
     )
-    assert isinstance(mailer.sender, BackgroundSender)
-    with tm:
-        mailer.send(note(), tm)
-    mailer.close()
+    try:
+        assert isinstance(mailer.sender, BackgroundSender)
+        with tm:
+            mailer.send(note(), tm)
+        # The commit woke the sender: it connects at once.
+        connection, _ = listener.accept()
+        connection.close()
+    finally:
+        listener.close()
+        mailer.sender.stop()
     assert len(files(tmp_path / "queue", "new")) == 1
     assert files(tmp_path / "queue", "cur") == []
 
 
-def test_closing_a_maildir_mailer_is_harmless(mailer):
-    mailer.close()
+def test_the_maildir_transport_has_no_background_sender(mailer):
     assert mailer.sender is None

@@ -58,7 +58,7 @@ def test_with_the_server_down_mail_stays_queued_and_the_exit_is_2(
         mailer.send(
             probe_message(MailSettings.from_settings(settings), "a@example.org"), tm
         )
-    mailer.close()
+    mailer.sender.stop()
     code, out, err = run(str(ini), "send-queued-mail")
     assert (code, out) == (2, "Sent 0; 1 waiting.\n")
     assert err.startswith(
@@ -71,3 +71,18 @@ def test_with_the_server_down_mail_stays_queued_and_the_exit_is_2(
     assert (code, out) == (2, "")
     assert err.startswith(f"wingapp: Could not send through 127.0.0.1:{port}: ")
     assert "Connection refused" in err
+
+
+def test_the_test_message_says_what_it_is_in_text_and_html(file_settings):
+    message = probe_message(MailSettings.from_settings(file_settings), "a@example.org")
+    assert message["Subject"] == "wingapp test message"
+    assert message["To"] == "a@example.org"
+    assert message["Date"]
+    assert message["Message-Id"]
+    text = message.get_body(("plain",)).get_content()
+    assert text == (
+        "This message was sent by 'wingapp send-test-mail' to check the mail "
+        "settings. It needs no answer.\n"
+    )
+    html = message.get_body(("html",)).get_content()
+    assert "<code>wingapp send-test-mail</code> to check the mail settings." in html

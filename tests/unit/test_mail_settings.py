@@ -81,9 +81,13 @@ def test_empty_values_in_the_ini_mean_unset():
         ({**SMTP, "mail.password": "pw"}, "mail.username and mail.password together"),
         ({**SMTP, "mail.keyfile": "/k.pem"}, "mail.keyfile needs mail.certfile"),
         ({**SMTP, "mail.default_sender": "wingapp"}, "must be an address"),
-        ({**SMTP, "mail.port": "smtp"}, "mail.port must be a number, not 'smtp'"),
-        ({**SMTP, "mail.port": "70000"}, "mail.port must be from 1 to 65535"),
+        (
+            {**SMTP, "mail.port": "smtp"},
+            "mail.port must be a whole number from 1 to 65535; got 'smtp'.",
+        ),
+        ({**SMTP, "mail.port": "70000"}, "mail.port must be from 1 to 65535; got"),
         ({**SMTP, "mail.timeout": "0"}, "mail.timeout must be from 0.1 to 600"),
+        ({**SMTP, "mail.starttls": "maybe"}, "mail.starttls must be true or false"),
     ],
 )
 def test_bad_settings_stop_the_app_with_a_reason(settings, message):

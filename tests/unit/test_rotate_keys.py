@@ -43,7 +43,9 @@ def test_rotation_reencrypts_everything_and_old_keys_can_retire(
 
     code, out = run(ini, "rotate-keys", "--retire")
     assert code == 0
-    assert "Re-encrypted 5 values in 1 accounts and 2 in 1 events." in out
+    # The sign-in recorded three events (device trusted, network trusted,
+    # signed in), each with an IP address and a browser.
+    assert "Re-encrypted 5 values in 1 accounts and 6 in 3 events." in out
     assert "Retired 1 old key(s)." in out
     keys = key_paths.encryption_keys.read_text().split()
     assert len(keys) == 1 and keys[0] != old_key
@@ -63,7 +65,9 @@ def test_rotation_reencrypts_everything_and_old_keys_can_retire(
     # Running it again re-encrypts what the new key did not make.
     app.registry._zodb_databases[""].close()
     code, out = run(ini, "rotate-keys")
-    assert "Re-encrypted 5 values in 1 accounts and 2 in 1 events." in out
+    # The sign-in recorded three events (device trusted, network trusted,
+    # signed in), each with an IP address and a browser.
+    assert "Re-encrypted 5 values in 1 accounts and 6 in 3 events." in out
     assert len(key_paths.encryption_keys.read_text().split()) == 2
     assert "Retired" not in out
     app = get_app(ini)

@@ -84,11 +84,10 @@ def test_reindex_and_remove_keep_the_index_right(keyring):
 def test_roles_and_acl(keyring):
     user = User(created=NOW)
     user.__name__ = "ada"
-    assert not user.is_admin
-    assert user.login == "ada"
+    assert "admin" not in user.roles
     user.set_roles(("admin", "user"))
     assert user.roles == ("user", "admin")
-    assert user.is_admin
+    assert "admin" in user.roles
     with pytest.raises(AccountError, match="Unknown role: god"):
         user.set_roles(("god",))
     assert user.__acl__[0][1] == "user:ada"
@@ -115,10 +114,34 @@ def test_removing_a_user_without_email_is_fine():
 def test_ensure_records_keeps_what_is_there():
     user = User(created=NOW)
     sessions = user.sessions
-    user.failures = 3
+    user.failed_attempts.count = 3
+    user.record_sign_in(NOW)
     user.ensure_records()
     assert user.sessions is sessions
     assert user.failures == 3
+    assert user.last_sign_in == NOW
+
+
+def test_ensure_records_moves_what_an_older_account_kept_on_itself():
+    from wingapp.users.evolve import records_of_their_own
+
+    user = User(created=NOW)
+    # An account as generation 5 left it: the back-off count and the last
+    # sign-in were plain attributes of the account.
+    state = user.__getstate__()
+    del state["failed_attempts"], state["sign_in_time"]
+    state.update(failures=4, last_failure=NOW, last_sign_in=NOW)
+    old = User.__new__(User)
+    old.__setstate__(state)
+    users = Users()
+    users.add("old", old)
+    records_of_their_own({"users": users})
+    assert (old.failures, old.last_failure, old.last_sign_in) == (4, NOW, NOW)
+    assert {"failures", "last_failure", "last_sign_in"}.isdisjoint(vars(old))
+    fresh = User.__new__(User)
+    fresh.__setstate__({k: v for k, v in state.items() if "sign_in" not in k})
+    fresh.ensure_records()
+    assert fresh.last_sign_in is None
 
 
 def test_unknown_origin_reads_as_unknown(keyring):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from pyramid import testing
 from pyramid.httpexceptions import HTTPBadRequest
@@ -18,8 +20,8 @@ class Thing:
 
 
 @pytest.fixture
-def root():
-    root = make_root()
+def root(app):
+    root = make_root(app.registry)
     for i in range(45):
         root["users"].add(f"user{i:02d}", Thing())
     return root
@@ -92,9 +94,9 @@ def test_json_renderer_keeps_an_explicit_content_type():
     assert render([1], {}) == b"[1]"
 
 
-def test_bootstrap_creates_the_tree_only_once(db):
+def test_bootstrap_creates_the_tree_only_once(app, db):
     # The app fixture has bootstrapped this database already.
-    assert bootstrap(db) is False
+    assert bootstrap(db, app.registry) is False
 
 
 @pytest.mark.parametrize(
@@ -110,9 +112,31 @@ def test_bootstrap_creates_the_tree_only_once(db):
 def test_the_absolute_limit_in_words(seconds, said):
     from datetime import timedelta
 
-    from wingapp.users.sessions import Timeouts
-    from wingapp.views.page import Page
+    from wingapp.users.sessions import SessionService, Timeouts
+    from wingapp.users.views.layout import SessionUI
 
+    timeouts = Timeouts(absolute=timedelta(seconds=seconds))
     request = testing.DummyRequest()
-    request.registry.timeouts = Timeouts(absolute=timedelta(seconds=seconds))
-    assert Page(request).absolute_limit() == said
+    request.find_service = lambda iface: SessionService(None, timeouts, None)
+    assert SessionUI(request).absolute_limit() == said
+
+
+def test_templates_compile_one_at_a_time(app, tmp_path):
+    from chameleon import PageTemplateFile
+
+    from wingapp.views.templates import COMPILING, lock_compilation
+
+    lock_compilation()  # a second time changes nothing
+    page = tmp_path / "page.pt"
+    page.write_text("<p>${word}</p>")
+    rendered = []
+    with COMPILING:
+        # While another thread compiles, a template that needs compiling waits.
+        worker = threading.Thread(
+            target=lambda: rendered.append(PageTemplateFile(str(page))(word="hi"))
+        )
+        worker.start()
+        worker.join(0.3)
+        assert worker.is_alive() and rendered == []
+    worker.join(5)
+    assert rendered == ["<p>hi</p>"]

@@ -1,10 +1,38 @@
 """One-time verification codes: making, issuing, checking, sweeping, browsing."""
 
-from .settings import CodeSettings
+from __future__ import annotations
+
+from typing import Any
+
+from ..interfaces import IClock, IKeyring
+from .evolve import spread_timeline
+from .interfaces import ICodeService
+from .models import Codes
+from .services import CodeService
+from .settings import CODES, CodeSettings
+
+
+def index_codes(root: Any) -> None:
+    """Generation 3: the codes container indexes codes by owner and expiry."""
+    root["codes"].reindex()
 
 
 def includeme(config):
     # Read the settings once at start-up so a bad value stops the app there,
     # not at the first sign-in.
-    config.registry.code_settings = CodeSettings.from_settings(config.registry.settings)
+    code_settings = CodeSettings.from_values(config.add_settings_schema(CODES))
+    config.register_service_factory(
+        lambda context, request: CodeService(
+            request.root["codes"],
+            request.find_service(IKeyring),
+            request.find_service(IClock),
+            code_settings,
+        ),
+        ICodeService,
+    )
+    config.add_container("codes", Codes, "Codes", order=20)
+    config.add_evolve_step(
+        3, "index the codes by owner, purpose and expiry", index_codes
+    )
+    config.add_evolve_step(5, "spread the codes' index by expiry", spread_timeline)
     config.scan(".")

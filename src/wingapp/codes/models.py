@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import heapq
+import zlib
 from collections.abc import Iterator
 from datetime import datetime
 from itertools import islice
@@ -63,9 +65,14 @@ class Code(Persistent):
         return self.state
 
 
+TIMELINES = 16
+"""How many trees the codes index by expiry is spread over."""
+
+
 def _timeline_key(name: str, code: Code) -> tuple[float, str]:
-    # Negated, so that walking the set forwards goes from the newest code to
-    # the oldest: the admin listing's order, and the sweep starts from a bound.
+    # Negated, so that walking a timeline forwards goes from the newest code
+    # to the oldest: the admin listing's order, and the sweep starts from a
+    # bound.
     return (-code.expires.timestamp(), name)
 
 
@@ -75,7 +82,13 @@ class Codes(Folder):
 
     - ``newest``: (owner, purpose) -> the id of the newest code, so issuing
       and cancelling find it in O(log n) however many codes there are;
-    - ``timeline``: the codes by expiry, newest first, for paging and sweeping.
+    - ``timelines``: the codes by expiry, newest first, for paging and
+      sweeping.
+
+    Every new code expires after all the others, so in one sorted set every
+    issue would insert into the same first bucket and conflict with any
+    other issue that split it. The timeline is spread over several sets,
+    each code in the one its random id picks, and reading merges them.
     """
 
     def __init__(self, title: str = "") -> None:
@@ -84,25 +97,33 @@ class Codes(Folder):
 
     def reindex(self) -> None:
         """(Re)build both indexes from the codes held; also what brings a
-        container made before the indexes existed up to date."""
+        container made before the indexes, or with one timeline, up to
+        date."""
         self.newest = OOBTree()
-        self.timeline = OOTreeSet()
+        self.timelines = tuple(OOTreeSet() for _ in range(TIMELINES))
+        # A container from before the timelines were spread has one.
+        vars(self).pop("timeline", None)
         by_age = sorted(self.items(), key=lambda item: item[1].created)
         for name, code in by_age:
             self._index(name, code)
 
+    def _timeline(self, name: str) -> OOTreeSet:
+        # The id is random, so this spreads; crc32 is the same in every
+        # process, unlike hash().
+        return self.timelines[zlib.crc32(name.encode()) % len(self.timelines)]
+
     def _index(self, name: str, code: Code) -> None:
         self.newest[(code.owner, code.purpose)] = name
-        self.timeline.add(_timeline_key(name, code))
+        self._timeline(name).add(_timeline_key(name, code))
 
-    def add(self, name: str, other: Any) -> Any:
-        super().add(name, other)
+    def add(self, name: str, other: Any, send_events: bool = True) -> Any:
+        super().add(name, other, send_events)
         self._index(name, other)
         return other
 
-    def remove(self, name: str) -> Any:
-        code = super().remove(name)
-        self.timeline.remove(_timeline_key(name, code))
+    def remove(self, name: str, send_events: bool = True) -> Any:
+        code = super().remove(name, send_events)
+        self._timeline(name).remove(_timeline_key(name, code))
         key = (code.owner, code.purpose)
         if self.newest.get(key) == name:
             del self.newest[key]
@@ -114,10 +135,12 @@ class Codes(Folder):
 
     def expired_before(self, cutoff: datetime) -> list[str]:
         """The ids of codes that expired at or before ``cutoff``."""
-        return [name for _, name in self.timeline.keys(min=(-cutoff.timestamp(),))]
+        bound = (-cutoff.timestamp(),)
+        merged = heapq.merge(*(t.keys(min=bound) for t in self.timelines))
+        return [name for _, name in merged]
 
     def newest_first(self) -> Iterator[Code]:
-        for _, name in self.timeline:
+        for _, name in heapq.merge(*self.timelines):
             yield self[name]
 
     def select(

@@ -19,7 +19,6 @@ from .models import (
     CANCELLED,
     EXPIRED,
     PENDING,
-    PURPOSES,
     USED,
     Code,
     Codes,
@@ -153,17 +152,6 @@ class CodeService:
         """Cancel a pending code; False if there is none by that id."""
         code = self.codes.get(code_id)
         return code is not None and self._cancel(code)
-
-    def cancel_for(self, owner: str, purpose: str | None = None) -> int:
-        """Cancel ``owner``'s pending code for ``purpose`` (every purpose if
-        None); return how many were cancelled."""
-        purposes = PURPOSES if purpose is None else (check_purpose(purpose),)
-        cancelled = 0
-        for each in purposes:
-            code = self.codes.newest_code(owner, each)
-            if code is not None and self._cancel(code):
-                cancelled += 1
-        return cancelled
 
     def sweep(self, retention: timedelta | None = None) -> int:
         """Remove codes that expired more than ``retention`` ago (default:

@@ -7,29 +7,26 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from pyramid.exceptions import ConfigurationError
+from wingapp.settings import days, group, seconds, validate, whole_number
 
-
-def _whole_number(
-    settings: Mapping[str, Any], name: str, default: int, low: int, high: int
-) -> int:
-    raw = settings.get(name, default)
-    try:
-        value = int(raw)
-    except (TypeError, ValueError):
-        raise ConfigurationError(
-            f"{name} must be a whole number, not {raw!r}."
-        ) from None
-    if not low <= value <= high:
-        raise ConfigurationError(f"{name} must be from {low} to {high}, not {value}.")
-    return value
+# SECURITY.md's numbers are the defaults; the ranges only let an operator
+# tighten them: more digits, a shorter life, fewer attempts, a longer
+# cool-down. The upper ends keep a code usable: 12 digits still fit the
+# form, and an hour's cool-down is the most anyone should wait for one.
+CODES = group(
+    "codes",
+    whole_number("codes.digits", 6, 6, 12),
+    seconds("codes.lifetime", 600, 60, 600),
+    seconds("codes.resend_after", 60, 60, 3600),
+    whole_number("codes.max_attempts", 5, 1, 5),
+    # How long an expired code is kept before the sweep removes it: a
+    # record, not a security bar, so anything up to ten years.
+    days("codes.retention_days", 7, 0, 3650),
+)
 
 
 @dataclass(frozen=True)
 class CodeSettings:
-    """SECURITY.md's numbers are the defaults; the bounds only let an operator
-    tighten them (shorter life, fewer attempts, longer cool-down)."""
-
     digits: int = 6
     lifetime: timedelta = timedelta(minutes=10)
     resend_after: timedelta = timedelta(seconds=60)
@@ -38,16 +35,15 @@ class CodeSettings:
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any]) -> CodeSettings:
+        return cls.from_values(validate(CODES, settings))
+
+    @classmethod
+    def from_values(cls, values: Mapping[str, Any]) -> CodeSettings:
+        """From the typed values of the settings schema."""
         return cls(
-            digits=_whole_number(settings, "codes.digits", 6, 6, 12),
-            lifetime=timedelta(
-                seconds=_whole_number(settings, "codes.lifetime", 600, 60, 600)
-            ),
-            resend_after=timedelta(
-                seconds=_whole_number(settings, "codes.resend_after", 60, 60, 3600)
-            ),
-            max_attempts=_whole_number(settings, "codes.max_attempts", 5, 1, 5),
-            retention=timedelta(
-                days=_whole_number(settings, "codes.retention_days", 7, 0, 3650)
-            ),
+            digits=values["codes.digits"],
+            lifetime=values["codes.lifetime"],
+            resend_after=values["codes.resend_after"],
+            max_attempts=values["codes.max_attempts"],
+            retention=values["codes.retention_days"],
         )

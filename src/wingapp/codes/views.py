@@ -12,7 +12,7 @@ from typing import Any
 import colander
 from pyramid.view import view_config, view_defaults
 
-from ..interfaces import ICode, ICodes
+from ..interfaces import IClock, ICode, ICodes
 from ..permissions import ADMIN_CODES_READ
 from ..views.folder import PageQuery, parse_query
 from .models import PURPOSES, STATES, Code
@@ -55,7 +55,7 @@ class CodesViews:
     def listing(self) -> dict:
         query = parse_query(CodeListingQuery(), self.request.GET)
         page, size = query["page"], query["size"]
-        now = self.request.registry.clock()
+        now = self.request.find_service(IClock)()
         codes, more = self.context.select(
             now,
             state=query["state"],
@@ -105,7 +105,9 @@ class CodeViews:
 
     @view_config(renderer="wingapp:templates/codes/code.pt")
     def html(self) -> dict:
-        data = code_metadata(self.context, self.request.registry.clock(), self.request)
+        data = code_metadata(
+            self.context, self.request.find_service(IClock)(), self.request
+        )
         data.update(
             title=f"Code {self.context.__name__}",
             codes_url=self.request.resource_url(self.context.__parent__),
@@ -115,4 +117,6 @@ class CodeViews:
 
     @view_config(json=True, renderer="json")
     def json(self) -> dict:
-        return code_metadata(self.context, self.request.registry.clock(), self.request)
+        return code_metadata(
+            self.context, self.request.find_service(IClock)(), self.request
+        )

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from ..interfaces import IMailer
 from .background import BackgroundSender
 from .mailer import Mailer
 from .queue import MailQueue
@@ -43,7 +44,4 @@ def mailer_from_settings(settings: Mapping[str, Any]) -> Mailer:
 
 
 def includeme(config) -> None:
-    config.registry.mailer = mailer_from_settings(config.registry.settings)
-    config.add_request_method(
-        lambda request: request.registry.mailer, "mailer", reify=True
-    )
+    config.register_service(mailer_from_settings(config.registry.settings), IMailer)

@@ -1,22 +1,27 @@
 """Sending mail as part of a transaction.
 
 A message is written to ``tmp/`` of a maildir at once and moved to ``new/``
-only when the transaction commits; an abort deletes it. That two-phase dance
-is repoze.sendmail's (QueuedMailDelivery and its MailDataManager); this
-module picks the envelope and says what happens after the commit.
+only when the transaction commits; an abort, or a commit that fails,
+deletes it. The file carries its envelope in ``X-Actually-From`` and
+``X-Actually-To`` headers (repoze.sendmail's queue format), so the queue
+sender (``queue.py``) knows whom to send it to.
 """
 
 from __future__ import annotations
 
-import email
 import email.policy
+import os
+import secrets
+import time
 from collections.abc import Callable
+from email.header import Header
 from email.message import Message
 from email.utils import formatdate, getaddresses, make_msgid, parseaddr
 from pathlib import Path
 from typing import Any
 
-from repoze.sendmail.delivery import QueuedMailDelivery
+from transaction.interfaces import IDataManager
+from zope.interface import implementer
 
 # Queued files are text; a 7-bit message reads back the same whatever the
 # locale of the process that reads it. The generator re-encodes any 8-bit
@@ -39,6 +44,81 @@ def recipients_of(message: Message) -> list[str]:
     return [address for _, address in getaddresses(values) if address]
 
 
+def _envelope_header(name: str, value: str) -> bytes:
+    # Plain where it can be, for a person reading the queue; an address with
+    # non-ASCII letters is encoded to keep the file 7-bit. Never folded, so
+    # that the queue reads the list back whole.
+    if not value.isascii():
+        value = Header(value, "utf-8").encode(maxlinelen=0)
+    return f"{name}: {value}\n".encode("ascii")
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+@implementer(IDataManager)
+class PendingMessage:
+    """One message file in ``tmp/``, taking part in a transaction.
+
+    It moves to ``new/`` in ``tpc_finish`` and is deleted by ``abort`` and
+    ``tpc_abort``, each of which may come more than once and in any phase:
+    after a commit that fails (a ZODB ConflictError, say), the transaction
+    aborts the managers that had not voted, then calls ``tpc_abort`` on them
+    all, and the request's transaction manager aborts once more before a
+    retry. (repoze.sendmail's MailDataManager refuses an ``abort`` during
+    the two-phase commit, which the transaction logs as an error.)
+    """
+
+    def __init__(
+        self,
+        folder: Path,
+        data: bytes,
+        transaction_manager: Any,
+        after_commit: Callable[[Path], None],
+    ) -> None:
+        # The time first: the queue sends in name order. The random part
+        # makes a clash between processes or threads practically impossible;
+        # O_EXCL makes it an error rather than an overwrite.
+        name = f"{time.time():.6f}.{os.getpid()}.{secrets.token_hex(8)}"
+        self.pending = folder / "tmp" / name
+        self.path = folder / "new" / name
+        """Where the message is once its transaction has committed."""
+        self.transaction_manager = transaction_manager
+        self.after_commit = after_commit
+        fd = os.open(self.pending, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            # On disk before the transaction can vote for it.
+            os.fsync(f.fileno())
+
+    def sortKey(self) -> str:
+        # After the database (whose keys are storage names): the message is
+        # moved only once the data it speaks of is committed.
+        return f"~wingapp.mail {self.path.name}"
+
+    def abort(self, transaction: Any) -> None:
+        self.pending.unlink(missing_ok=True)
+
+    tpc_abort = abort
+
+    def tpc_begin(self, transaction: Any) -> None:
+        pass
+
+    commit = tpc_vote = tpc_begin
+
+    def tpc_finish(self, transaction: Any) -> None:
+        self.pending.rename(self.path)
+        # The rename itself must survive a crash, or the message is lost.
+        _fsync(self.path.parent)
+        self.after_commit(self.path)
+
+
 class Mailer:
     """``send(message, tm)``: the message leaves if, and only if, the
     transaction it was sent in commits.
@@ -59,7 +139,8 @@ class Mailer:
         self.default_sender = default_sender
         self.after_commit = after_commit
         self.sender = sender
-        """The background sender, if there is one (the smtp transport)."""
+        """The background sender, if there is one (the smtp transport);
+        ``sender.stop()`` ends its thread, leaving unsent mail queued."""
         # Message-Ids on the sender's domain; make_msgid's default would ask
         # DNS for this host's name on every message.
         self._domain = parseaddr(default_sender)[1].rpartition("@")[2]
@@ -78,25 +159,11 @@ class Mailer:
         if not recipients:
             raise ValueError("A message needs a recipient in To, Cc or Bcc.")
         envelope_from = parseaddr(str(message["From"]))[1]
-        flat = email.message_from_bytes(message.as_bytes(policy=SEVEN_BIT))
-        # Not QueuedMailDelivery.send: it "cleans up" the message with the
-        # old email API, which rewrites an EmailMessage's charset to ascii.
-        delivery = QueuedMailDelivery(str(self.folder), transaction_manager=tm)
-        manager = delivery.createDataManager(envelope_from, recipients, flat)
-        move_to_new = manager.callable
-        # repoze.sendmail keeps the file's final name on the pending message
-        # (its MaildirTransactionalMessage); tests prove the name is right.
-        path = Path(move_to_new.__self__._committed_path)
-
-        def finish() -> None:
-            move_to_new()
-            self.after_commit(path)
-
-        manager.callable = finish
-        manager.join_transaction(transaction)
+        data = (
+            _envelope_header("X-Actually-From", envelope_from)
+            + _envelope_header("X-Actually-To", ",".join(recipients))
+            + message.as_bytes(policy=SEVEN_BIT)
+        )
+        pending = PendingMessage(self.folder, data, tm, self.after_commit)
+        transaction.join(pending)
         return str(message["Message-Id"])
-
-    def close(self) -> None:
-        """Stop the background sender; what it has not sent stays queued."""
-        if self.sender is not None:
-            self.sender.stop()

@@ -9,7 +9,8 @@ instead of being tried forever. Nothing is ever dropped. If a sender dies
 while holding a message, the message goes back after ``claim_timeout``;
 the price is that it may be sent twice, never that it is lost.
 
-repoze.sendmail has a queue processor too, but it logs every recipient's
+The files are in the format of repoze.sendmail's queue (the envelope in
+``X-Actually-*`` headers). Its queue processor logs every recipient's
 address and discards messages the server refuses; this one does neither.
 """
 
@@ -55,7 +56,7 @@ class QueueRun:
 
 
 def read_queued(path: Path) -> tuple[str, list[str], EmailMessage]:
-    """The envelope and the message, as QueuedMailDelivery wrote them."""
+    """The envelope and the message, as the Mailer wrote them."""
     with path.open("rb") as f:
         message = BytesParser(policy=email.policy.default).parse(f)
     sender = str(message["X-Actually-From"])
@@ -77,8 +78,8 @@ class MailQueue:
         self.claim_timeout = claim_timeout
 
     def waiting(self) -> list[Path]:
-        # QueuedMailDelivery's names start with the time they were written,
-        # so name order is (nearly) the order they were sent in.
+        # The Mailer's names start with the time they were written, so name
+        # order is (nearly) the order they were sent in.
         return sorted(p for p in self.new.iterdir() if not p.name.startswith("."))
 
     def send_all(self) -> QueueRun:

@@ -9,54 +9,102 @@ from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
 
-from pyramid.exceptions import ConfigurationError
-from pyramid.settings import asbool
+import colander
+
+from wingapp.settings import (
+    SettingsError,
+    WholeNumber,
+    boolean,
+    choice,
+    group,
+    number,
+    path,
+    setting,
+    text,
+    validate,
+)
 
 TRANSPORTS = ("maildir", "smtp")
 DEFAULT_SENDER = "wingapp <noreply@localhost>"
 
 
-def _text(settings: Mapping[str, Any], name: str) -> str | None:
-    value = str(settings.get(name) or "").strip()
-    return value or None
+def _an_address(node: colander.SchemaNode, value: str) -> None:
+    if "@" not in parseaddr(value)[1]:
+        raise colander.Invalid(
+            node,
+            "mail.default_sender must be an address, like "
+            f"'wingapp <noreply@example.org>'; got {value!r}.",
+        )
 
 
-def _path(settings: Mapping[str, Any], name: str) -> Path | None:
-    value = _text(settings, name)
-    return None if value is None else Path(value)
+def _consistent(node: colander.SchemaNode, values: dict[str, Any]) -> None:
+    """Settings that only make sense together."""
+    transport = values["mail.transport"]
+    folder = "mail.maildir" if transport == "maildir" else "mail.queue_dir"
+    if values[folder] is None:
+        raise colander.Invalid(
+            node,
+            f"Set {folder} to the directory for mail "
+            f"(mail.transport is {transport!r}).",
+        )
+    if values["mail.starttls"] and values["mail.ssl"]:
+        raise colander.Invalid(
+            node,
+            "Set mail.starttls or mail.ssl, not both: STARTTLS upgrades a plain "
+            "connection (port 587), mail.ssl starts with TLS (port 465).",
+        )
+    if values["mail.keyfile"] is not None and values["mail.certfile"] is None:
+        raise colander.Invalid(node, "mail.keyfile needs mail.certfile.")
 
 
-def _password(settings: Mapping[str, Any], environ: Mapping[str, str]) -> str | None:
+MAIL = group(
+    "mail",
+    choice(
+        "mail.transport", "maildir", TRANSPORTS, "'maildir' (development) or 'smtp'"
+    ),
+    path("mail.maildir"),
+    path("mail.queue_dir"),
+    text("mail.default_sender", DEFAULT_SENDER, validator=_an_address),
+    text("mail.host", "localhost"),
+    # No default here: it follows the kind of TLS (25, 587 or 465).
+    setting("mail.port", WholeNumber(1, 65535), None),
+    boolean("mail.starttls", False),
+    boolean("mail.ssl", False),
+    text("mail.username"),
+    text("mail.password"),
+    path("mail.password_file"),
+    path("mail.certfile"),
+    path("mail.keyfile"),
+    path("mail.cafile"),
+    text("mail.ehlo_name"),
+    # Seconds to wait for the SMTP server, and between tries while it fails.
+    number("mail.timeout", 30, 0.1, 600, "seconds"),
+    number("mail.retry_interval", 60, 0.1, 86400, "seconds"),
+    validator=_consistent,
+)
+
+
+def _password(
+    password: str | None, path: Path | None, environ: Mapping[str, str]
+) -> str | None:
     """mail.password, or, better, the file named by mail.password_file (or
     WINGAPP_MAIL_PASSWORD_FILE): like the other secrets, kept out of the
     ini file and created with mode 0600 by whoever installs it."""
-    password = _text(settings, "mail.password")
-    path = environ.get("WINGAPP_MAIL_PASSWORD_FILE") or _text(
-        settings, "mail.password_file"
+    path = (
+        Path(environ["WINGAPP_MAIL_PASSWORD_FILE"])
+        if environ.get("WINGAPP_MAIL_PASSWORD_FILE")
+        else path
     )
-    if not path:
+    if path is None:
         return password
     if password is not None:
-        raise ConfigurationError("Set mail.password or mail.password_file, not both.")
+        raise SettingsError(["Set mail.password or mail.password_file, not both."])
     try:
-        return Path(path).read_text(encoding="utf-8").strip() or None
+        return path.read_text(encoding="utf-8").strip() or None
     except OSError as e:
-        raise ConfigurationError(
-            f"Cannot read the mail password file {path}: {e.strerror}."
+        raise SettingsError(
+            [f"Cannot read the mail password file {path}: {e.strerror}."]
         ) from None
-
-
-def _number(
-    settings: Mapping[str, Any], name: str, default: float, low: float, high: float
-) -> float:
-    raw = _text(settings, name) or default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ConfigurationError(f"{name} must be a number, not {raw!r}.") from None
-    if not low <= value <= high:
-        raise ConfigurationError(f"{name} must be from {low:g} to {high:g}.")
-    return value
 
 
 @dataclass(frozen=True)
@@ -86,55 +134,34 @@ class MailSettings:
     def from_settings(
         cls, settings: Mapping[str, Any], environ: Mapping[str, str] | None = None
     ) -> MailSettings:
-        transport = _text(settings, "mail.transport") or "maildir"
-        if transport not in TRANSPORTS:
-            raise ConfigurationError(
-                f"mail.transport must be 'maildir' (development) or 'smtp', "
-                f"not {transport!r}."
-            )
-        folder_setting = "mail.maildir" if transport == "maildir" else "mail.queue_dir"
-        folder = _path(settings, folder_setting)
-        if folder is None:
-            raise ConfigurationError(
-                f"Set {folder_setting} to the directory for mail "
-                f"(mail.transport is {transport!r})."
-            )
-        starttls = asbool(settings.get("mail.starttls", False))
-        implicit_tls = asbool(settings.get("mail.ssl", False))
-        if starttls and implicit_tls:
-            raise ConfigurationError(
-                "Set mail.starttls or mail.ssl, not both: STARTTLS upgrades a plain "
-                "connection (port 587), mail.ssl starts with TLS (port 465)."
-            )
-        username = _text(settings, "mail.username")
-        password = _password(settings, os.environ if environ is None else environ)
+        values = validate(MAIL, settings)
+        transport = values["mail.transport"]
+        username = values["mail.username"]
+        password = _password(
+            values["mail.password"],
+            values["mail.password_file"],
+            os.environ if environ is None else environ,
+        )
         if (username is None) != (password is None):
-            raise ConfigurationError("Set mail.username and mail.password together.")
-        certfile = _path(settings, "mail.certfile")
-        keyfile = _path(settings, "mail.keyfile")
-        if keyfile is not None and certfile is None:
-            raise ConfigurationError("mail.keyfile needs mail.certfile.")
-        default_sender = _text(settings, "mail.default_sender") or DEFAULT_SENDER
-        if "@" not in parseaddr(default_sender)[1]:
-            raise ConfigurationError(
-                "mail.default_sender must be an address, like "
-                "'wingapp <noreply@example.org>'."
-            )
+            raise SettingsError(["Set mail.username and mail.password together."])
+        starttls, implicit_tls = values["mail.starttls"], values["mail.ssl"]
         default_port = 465 if implicit_tls else 587 if starttls else 25
         return cls(
             transport=transport,
-            folder=folder,
-            host=_text(settings, "mail.host") or "localhost",
-            port=int(_number(settings, "mail.port", default_port, 1, 65535)),
+            folder=values[
+                "mail.maildir" if transport == "maildir" else "mail.queue_dir"
+            ],
+            host=values["mail.host"],
+            port=values["mail.port"] or default_port,
             username=username,
             password=password,
             starttls=starttls,
             ssl=implicit_tls,
-            certfile=certfile,
-            keyfile=keyfile,
-            cafile=_path(settings, "mail.cafile"),
-            ehlo_name=_text(settings, "mail.ehlo_name"),
-            default_sender=default_sender,
-            timeout=_number(settings, "mail.timeout", 30, 0.1, 600),
-            retry_interval=_number(settings, "mail.retry_interval", 60, 0.1, 86400),
+            certfile=values["mail.certfile"],
+            keyfile=values["mail.keyfile"],
+            cafile=values["mail.cafile"],
+            ehlo_name=values["mail.ehlo_name"],
+            default_sender=values["mail.default_sender"],
+            timeout=values["mail.timeout"],
+            retry_interval=values["mail.retry_interval"],
         )

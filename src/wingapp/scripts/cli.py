@@ -12,12 +12,9 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from . import codes, evolve, keys, mail, ops, setup, users
+from .errors import CommandError
 
 COMMAND_MODULES = (setup, users, evolve, keys, codes, mail, ops)
-
-
-class CommandError(Exception):
-    """A command that cannot go on; the message says what to do."""
 
 
 def build_parser() -> argparse.ArgumentParser:

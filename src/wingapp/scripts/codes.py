@@ -6,7 +6,7 @@ import argparse
 from datetime import timedelta
 from typing import Any
 
-from ..codes.services import CodeService
+from ..codes.interfaces import ICodeService
 from .env import open_app
 
 
@@ -31,10 +31,7 @@ def register(subparsers: Any) -> None:
 def run_sweep_codes(args: Any, stdin: Any, stdout: Any) -> int:
     retention = None if args.days is None else timedelta(days=args.days)
     with open_app(args.config_uri) as env, env.tm:
-        service = CodeService(
-            env.root["codes"], env.registry.keyring, env.now, env.registry.code_settings
-        )
-        removed = service.sweep(retention)
+        removed = env.service(ICodeService).sweep(retention)
         env.tm.get().note(f"wingapp sweep-codes: {removed} removed")
     print(f"Expired codes removed: {removed}.", file=stdout)
     return 0

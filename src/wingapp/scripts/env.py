@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from pyramid.paster import get_app, setup_logging
 from pyramid.scripting import prepare
 from pyramid_zodbconn import get_connection
 
+from ..interfaces import IClock
 from ..resources import ROOT_KEY
 
 
@@ -27,9 +28,12 @@ class ScriptEnv:
     def root(self) -> Any:
         return self.conn.root()[ROOT_KEY]
 
-    @staticmethod
-    def now() -> datetime:
-        return datetime.now(UTC)
+    def now(self) -> datetime:
+        return self.service(IClock)()
+
+    def service(self, iface: Any) -> Any:
+        """The app's service for ``iface``, as a request would find it."""
+        return self.request.find_service(iface)
 
 
 @contextmanager
@@ -40,6 +44,8 @@ def open_app(config_uri: str) -> Iterator[ScriptEnv]:
     db = registry._zodb_databases[""]
     env = prepare(registry=registry)
     request = env["request"]
+    # Services built per request (codes, accounts) find the tree here.
+    request.root = env["root"]
     # prepare() found the root in a transaction of the request's own manager
     # (see root_factory); the command begins its own transactions on it.
     tm = request.tm

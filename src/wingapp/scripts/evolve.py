@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import evolve as migrations
+from ..directives import evolve_steps
 from .env import open_app
 
 
@@ -17,8 +18,8 @@ def register(subparsers: Any) -> None:
 
 
 def run_evolve(args: Any, stdin: Any, stdout: Any, steps: Any = None) -> int:
-    steps = migrations.STEPS if steps is None else steps
     with open_app(args.config_uri) as env:
+        steps = evolve_steps(env.registry) if steps is None else steps
         due = migrations.evolve(lambda: env.root, env.tm, steps, dry_run=True)
         if not due:
             with env.tm:

@@ -14,6 +14,7 @@ from typing import Any
 
 from pyramid.paster import get_appsettings
 
+from ..interfaces import IKeyring
 from ..keys import add_encryption_key, key_paths, retire_encryption_keys
 from .env import open_app
 
@@ -60,7 +61,7 @@ def rotate(obj: Any, attribute: str, keyring: Any) -> bool:
 def rotate_all(env: Any, names: list[Any], get: Any, tokens: Any) -> int:
     """Re-encrypt in batches, each in its own transaction, so a large
     database never needs one huge commit."""
-    keyring = env.registry.keyring
+    keyring = env.service(IKeyring)
     changed = 0
     for start in range(0, len(names), BATCH):
         with env.tm:

@@ -15,6 +15,8 @@ from pyramid.paster import get_appsettings, setup_logging
 from ..mail.queue import MailQueue
 from ..mail.settings import MailSettings
 from ..mail.smtp import SMTPTransport, describe_error
+from ..mail.templates import templated_message
+from .errors import CommandError
 
 
 def register(subparsers: Any) -> None:
@@ -36,8 +38,6 @@ def register(subparsers: Any) -> None:
 
 
 def smtp_from_ini(config_uri: str) -> tuple[MailSettings, SMTPTransport]:
-    from .cli import CommandError
-
     setup_logging(config_uri)
     try:
         settings = MailSettings.from_settings(get_appsettings(config_uri))
@@ -47,8 +47,6 @@ def smtp_from_ini(config_uri: str) -> tuple[MailSettings, SMTPTransport]:
 
 
 def run_send_queued_mail(args: Any, stdin: Any, stdout: Any) -> int:
-    from .cli import CommandError
-
     settings, transport = smtp_from_ini(args.config_uri)
     if settings.transport != "smtp":
         raise CommandError(
@@ -72,24 +70,21 @@ def run_send_queued_mail(args: Any, stdin: Any, stdout: Any) -> int:
 
 
 def probe_message(settings: MailSettings, to: str) -> EmailMessage:
-    message = EmailMessage()
-    message["Subject"] = "wingapp test message"
-    message["From"] = settings.default_sender
-    message["To"] = to
+    message = templated_message(
+        "test_message",
+        {},
+        subject="wingapp test message",
+        sender=settings.default_sender,
+        to=to,
+    )
     message["Date"] = formatdate(usegmt=True)
     message["Message-Id"] = make_msgid(
         domain=settings.sender_address.rpartition("@")[2]
-    )
-    message.set_content(
-        "This message was sent by 'wingapp send-test-mail' to check the mail "
-        "settings. It needs no answer.\n"
     )
     return message
 
 
 def run_send_test_mail(args: Any, stdin: Any, stdout: Any) -> int:
-    from .cli import CommandError
-
     settings, transport = smtp_from_ini(args.config_uri)
     message = probe_message(settings, args.address)
     try:

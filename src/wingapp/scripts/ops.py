@@ -22,6 +22,8 @@ from pyramid.paster import get_appsettings, setup_logging
 from pyramid_zodbconn import db_from_uri, get_uris
 from zc.lockfile import LockError
 
+from .errors import CommandError
+
 
 def register(subparsers: Any) -> None:
     p = subparsers.add_parser(
@@ -53,8 +55,6 @@ def days_of_history(text: str) -> float:
 
 def open_databases(config_uri: str) -> dict[str, Any]:
     """Every database of the ini, by name ('' for the main one)."""
-    from .cli import CommandError
-
     uris = list(get_uris(get_appsettings(config_uri)))
     if not uris:
         raise CommandError(

@@ -6,7 +6,9 @@ from typing import Any
 
 from pyramid.paster import get_appsettings
 
+from ..interfaces import IKeyring
 from ..keys import ensure_keys, key_paths
+from ..users.interfaces import IPasswordHasher
 from ..users.passwords import generate_password
 from ..users.services import create_user
 from .env import open_app
@@ -41,8 +43,8 @@ def run_init(args: Any, stdin: Any, stdout: Any) -> int:
             args.admin_login,
             args.admin_email,
             password,
-            hasher=env.registry.password_hasher,
-            keyring=env.registry.keyring,
+            hasher=env.service(IPasswordHasher),
+            keyring=env.service(IKeyring),
             now=env.now,
             roles=("user", "admin"),
             email_confirmed=True,

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..interfaces import IKeyring
+from ..users.interfaces import IPasswordHasher, ISessionService
 from ..users.models import AccountError
 from ..users.passwords import generate_password
 from ..users.services import create_user
 from .env import open_app
+from .errors import CommandError
 
 
 def register(subparsers: Any) -> None:
@@ -32,8 +35,6 @@ def read_password(stdin: Any) -> str | None:
 
 
 def run_add_user(args: Any, stdin: Any, stdout: Any) -> int:
-    from .cli import CommandError
-
     given = read_password(stdin)
     password = given or generate_password()
     roles = ("user", "admin") if args.admin else ("user",)
@@ -44,8 +45,8 @@ def run_add_user(args: Any, stdin: Any, stdout: Any) -> int:
                 args.login,
                 args.email,
                 password,
-                hasher=env.registry.password_hasher,
-                keyring=env.registry.keyring,
+                hasher=env.service(IPasswordHasher),
+                keyring=env.service(IKeyring),
                 now=env.now,
                 roles=roles,
                 email_confirmed=True,
@@ -72,7 +73,7 @@ def register_sweep(subparsers: Any) -> None:
 
 def run_sweep_sessions(args: Any, stdin: Any, stdout: Any) -> int:
     with open_app(args.config_uri) as env:
-        service = env.registry.session_service
+        service = env.service(ISessionService)
         with env.tm:
             logins = list(env.root["users"].keys())
         removed = 0

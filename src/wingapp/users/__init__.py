@@ -2,27 +2,87 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from pyramid.viewderivers import INGRESS
+
+from ..events import IFailedAttempt
+from ..interfaces import IClock, IKeyring
 from .backoff import Backoff
+from .events import LockedOut
+from .evolve import records_of_their_own
 from .identity import current_sign_in, signed_in_user
+from .interfaces import (
+    IAccountService,
+    IBackoff,
+    IPasswordHasher,
+    ISessionService,
+    ITrustService,
+)
+from .models import Users
 from .passwords import PasswordHasher
-from .sessions import SessionService, Timeouts
+from .services import AccountService
+from .sessions import SessionService, Timeouts, activity_view
+from .settings import USERS
 from .trust import TrustService
+from .views.layout import SessionUI
+
+
+def add_account_records(root: Any) -> None:
+    """Generation 2: accounts get sessions, trusted places and a back-off count."""
+    for user in root["users"].values():
+        user.ensure_records()
+
+
+def count_failure(event: Any) -> None:
+    """Count a refused attempt towards its account's back-off, and say so
+    when that makes the account wait."""
+    if not event.counts or event.login is None:
+        return
+    request = event.request
+    user = request.root["users"].get(event.login)
+    if user is None:
+        return
+    now = request.find_service(IClock)()
+    if request.find_service(IBackoff).fail(user, now):
+        request.registry.notify(LockedOut(request=request, login=event.login))
 
 
 def includeme(config) -> None:
-    registry = config.registry
-    settings = registry.settings
-    registry.password_hasher = PasswordHasher.from_settings(settings)
-    registry.timeouts = Timeouts.from_settings(settings)
-    registry.session_service = SessionService(
-        registry.keyring, registry.timeouts, lambda: registry.clock()
+    # Checked once, at start-up: a bad value stops the app here.
+    values = config.add_settings_schema(USERS)
+    timeouts = Timeouts.from_values(values)
+    two_step = values["auth.two_step"]
+
+    config.register_service(PasswordHasher.from_values(values), IPasswordHasher)
+    config.register_service(Backoff.from_values(values), IBackoff)
+    # Built per request: they read the clock, which a test may replace.
+    config.register_service_factory(
+        lambda context, request: SessionService(
+            request.find_service(IKeyring), timeouts, request.find_service(IClock)
+        ),
+        ISessionService,
     )
-    registry.backoff = Backoff.from_settings(settings)
-    registry.trust_service = TrustService(
-        registry.keyring,
-        lambda: registry.clock(),
-        settings.get("auth.two_step", "new_ip_or_device"),
+    config.register_service_factory(
+        lambda context, request: TrustService(
+            request.find_service(IKeyring), request.find_service(IClock), two_step
+        ),
+        ITrustService,
     )
+    config.register_service_factory(AccountService.factory, IAccountService)
+
+    config.add_container("users", Users, "Users", order=10)
+    config.add_layout_extra("session", SessionUI)
+    config.add_evolve_step(
+        2, "add sessions, trust and back-off records to accounts", add_account_records
+    )
+    config.add_evolve_step(
+        6,
+        "give accounts records of their own for back-off and last sign-in",
+        records_of_their_own,
+    )
+    config.add_subscriber(count_failure, IFailedAttempt)
+    config.add_view_deriver(activity_view, under=INGRESS, over="secured_view")
     config.add_request_method(current_sign_in, "sign_in", reify=True)
     config.add_request_method(signed_in_user, "signed_in_user", reify=True)
     config.scan(".")

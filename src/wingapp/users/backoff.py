@@ -7,9 +7,14 @@ and on success. There is no permanent lockout.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+
+from wingapp.settings import validate
+
+from .settings import BACKOFF
 
 
 @dataclass(frozen=True)
@@ -20,39 +25,47 @@ class Backoff:
     reset_after: timedelta = timedelta(hours=12)
 
     @classmethod
-    def from_settings(cls, settings: dict) -> Backoff:
+    def from_settings(cls, settings: Mapping[str, Any]) -> Backoff:
+        return cls.from_values(validate(BACKOFF, settings))
+
+    @classmethod
+    def from_values(cls, values: Mapping[str, Any]) -> Backoff:
+        """From the typed values of the settings schema."""
         return cls(
-            threshold=int(settings.get("auth.backoff_threshold", 5)),
-            step=timedelta(seconds=int(settings.get("auth.backoff_step", 60))),
-            cap=timedelta(seconds=int(settings.get("auth.backoff_cap", 900))),
-            reset_after=timedelta(
-                seconds=int(settings.get("auth.backoff_reset", 43200))
-            ),
+            threshold=values["auth.backoff_threshold"],
+            step=values["auth.backoff_step"],
+            cap=values["auth.backoff_cap"],
+            reset_after=values["auth.backoff_reset"],
         )
 
-    def _count(self, user: Any, now: datetime) -> int:
-        last = user.last_failure
+    def _count(self, record: Any, now: datetime) -> int:
+        last = record.last
         if last is None or now - last >= self.reset_after:
             return 0
-        return user.failures
+        return record.count
 
     def wait(self, user: Any, now: datetime) -> timedelta:
         """How long the account must still wait before another try."""
-        count = self._count(user, now)
+        record = user.failed_attempts
+        count = self._count(record, now)
         if count < self.threshold:
             return timedelta(0)
         delay = min(
             self.step * (1 + (count - self.threshold) // self.threshold), self.cap
         )
-        return max(user.last_failure + delay - now, timedelta(0))
+        return max(record.last + delay - now, timedelta(0))
 
     def fail(self, user: Any, now: datetime) -> bool:
         """Count a failure; True when it makes the account wait."""
-        user.failures = self._count(user, now) + 1
-        user.last_failure = now
-        return user.failures % self.threshold == 0
+        record = user.failed_attempts
+        record.count = self._count(record, now) + 1
+        record.last = now
+        return record.count % self.threshold == 0
 
     def succeed(self, user: Any) -> None:
-        if user.failures:
-            user.failures = 0
-            user.last_failure = None
+        # Most sign-ins follow no failure: they must write nothing here, or
+        # every sign-in would write the record every failure writes.
+        record = user.failed_attempts
+        if record.count:
+            record.count = 0
+            record.last = None

@@ -15,6 +15,8 @@ from typing import Any
 
 from cryptography.fernet import InvalidToken
 
+from ..interfaces import IClock, ICookiePolicy, IKeyring
+
 FLOW_COOKIE = "wingapp_flow"
 FLOW_SECONDS = 600
 
@@ -45,7 +47,7 @@ def _set_cookie(request: Any, value: str, **kw: Any) -> None:
             FLOW_COOKIE,
             value,
             path="/",
-            secure=request.registry.secure_cookies,
+            secure=request.find_service(ICookiePolicy).secure,
             httponly=True,
             samesite="Strict",
             **kw,
@@ -55,10 +57,9 @@ def _set_cookie(request: Any, value: str, **kw: Any) -> None:
 
 
 def save_flow(request: Any, flow: Flow) -> None:
-    registry = request.registry
     # Stamped with the application's clock, which also decides expiry.
-    token = registry.keyring.encrypt(
-        json.dumps(asdict(flow)), now=registry.clock().timestamp()
+    token = request.find_service(IKeyring).encrypt(
+        json.dumps(asdict(flow)), now=request.find_service(IClock)().timestamp()
     )
     _set_cookie(request, token.decode())
 
@@ -68,9 +69,8 @@ def load_flow(request: Any, kind: str) -> Flow | None:
     if not token:
         return None
     try:
-        registry = request.registry
-        text = registry.keyring.decrypt_fresh(
-            token.encode(), FLOW_SECONDS, registry.clock().timestamp()
+        text = request.find_service(IKeyring).decrypt_fresh(
+            token.encode(), FLOW_SECONDS, request.find_service(IClock)().timestamp()
         )
         data = json.loads(text)
         flow = Flow(**data)

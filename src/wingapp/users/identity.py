@@ -7,7 +7,10 @@ from typing import Any
 
 from cryptography.fernet import InvalidToken
 
-from .sessions import SignInSession
+from ..interfaces import IClock, ICookiePolicy, IKeyring
+from .events import SessionTimedOut
+from .interfaces import IBackoff, ISessionService
+from .sessions import NOT_ACTIVITY, SignInSession
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 DEVICE_COOKIE = "wingapp_device"
@@ -27,7 +30,7 @@ def _session_user(request: Any) -> tuple[Any, str] | None:
     if not isinstance(sid, str) or not isinstance(token, str):
         return None
     try:
-        login = request.registry.keyring.decrypt(token.encode())
+        login = request.find_service(IKeyring).decrypt(token.encode())
     except InvalidToken:
         return None
     user = request.root["users"].get(login)
@@ -39,15 +42,28 @@ def current_sign_in(request: Any) -> SignedIn | None:
     if found is None:
         return None
     user, sid = found
-    service = request.registry.session_service
-    record = service.find(user, sid)
+    service = request.find_service(ISessionService)
+    key = service.key(sid)
+    record = user.sessions.get(key)
     if record is None:
         return None
-    if request.method not in SAFE_METHODS:
+    if not service.is_live(record):
+        # The server noticed the timeout before the browser said so (or
+        # without it, the tab being closed): the session ends here, and
+        # the timeout is recorded once, since the record is gone after.
+        service.end(user, key)
+        request.registry.notify(
+            SessionTimedOut(
+                request=request, login=user.__name__, detail={"noticed": "server"}
+            )
+        )
+        return None
+    if request.method not in SAFE_METHODS and NOT_ACTIVITY not in request.environ:
         # Only a state-changing request (a form, the keep-alive ping)
-        # counts as activity, so reading a page never writes.
+        # counts as activity, so reading a page never writes; nor does a
+        # view that says it is not activity (the strength meter).
         service.touch(record)
-    return SignedIn(user, service.key(sid), record)
+    return SignedIn(user, key, record)
 
 
 def signed_in_user(request: Any) -> Any:
@@ -62,22 +78,23 @@ def stale_session_key(request: Any) -> tuple[Any, str] | None:
     if found is None:
         return None
     user, sid = found
-    return user, request.registry.session_service.key(sid)
+    return user, request.find_service(ISessionService).key(sid)
 
 
 def start_session(request: Any, user: Any) -> SignedIn:
     """Sign ``user`` in: a fresh cookie session and a new server record."""
-    registry = request.registry
-    service = registry.session_service
+    service = request.find_service(ISessionService)
     service.purge_expired(user)
     # A new cookie session (and CSRF token) at every sign-in: nothing a
     # visitor planted before signing in survives it.
     request.session.invalidate()
     sid = service.start(user, request.client_addr, request.user_agent)
     request.session["sid"] = sid
-    request.session["u"] = registry.keyring.encrypt(user.__name__).decode()
-    user.last_sign_in = registry.clock()
-    registry.backoff.succeed(user)
+    request.session["u"] = (
+        request.find_service(IKeyring).encrypt(user.__name__).decode()
+    )
+    user.record_sign_in(request.find_service(IClock)())
+    request.find_service(IBackoff).succeed(user)
     key = service.key(sid)
     sign_in = SignedIn(user, key, user.sessions[key])
     request.sign_in = sign_in
@@ -88,7 +105,8 @@ def start_session(request: Any, user: Any) -> SignedIn:
 def end_session(request: Any) -> Any:
     """Sign out: remove the server record, drop the cookie session.
 
-    Returns the user whose session it was, if the cookie named one.
+    Returns the user whose session it was, if a live record was removed
+    (a timeout the server noticed first is recorded already).
     """
     found = stale_session_key(request)
     request.session.invalidate()
@@ -97,8 +115,7 @@ def end_session(request: Any) -> Any:
     if found is None:
         return None
     user, key = found
-    request.registry.session_service.end(user, key)
-    return user
+    return user if request.find_service(ISessionService).end(user, key) else None
 
 
 def device_id(request: Any) -> str | None:
@@ -106,13 +123,13 @@ def device_id(request: Any) -> str | None:
     if not token:
         return None
     try:
-        return request.registry.keyring.decrypt(token.encode())
+        return request.find_service(IKeyring).decrypt(token.encode())
     except InvalidToken:
         return None
 
 
 def remember_device(request: Any, device: str) -> None:
-    token = request.registry.keyring.encrypt(device).decode()
+    token = request.find_service(IKeyring).encrypt(device).decode()
 
     def set_it(request: Any, response: Any) -> None:
         response.set_cookie(
@@ -120,7 +137,7 @@ def remember_device(request: Any, device: str) -> None:
             token,
             max_age=DEVICE_COOKIE_AGE,
             path="/",
-            secure=request.registry.secure_cookies,
+            secure=request.find_service(ICookiePolicy).secure,
             httponly=True,
             samesite="Lax",
         )

@@ -1,35 +1,48 @@
-"""Notices mailed to account holders (codes have their own, in codes.mail)."""
+"""Notices mailed to account holders (codes have their own, in codes.mail).
+
+The bodies are templates in ``templates/mail/``.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from email.message import EmailMessage
 from typing import Any
 
+from ..interfaces import IClock, IKeyring, IMailer
+from ..mail.templates import one_line, templated_message, utc_minute
 
-def notice(request: Any, to: str, subject: str, text: str) -> EmailMessage:
-    message = EmailMessage()
-    message["Subject"] = subject
-    message["From"] = request.registry.mailer.default_sender
-    message["To"] = to
-    message.set_content(text)
-    return message
+
+def notice(
+    request: Any, name: str, to: str, subject: str, values: Mapping[str, Any]
+) -> EmailMessage:
+    return templated_message(
+        name,
+        values,
+        subject=subject,
+        sender=request.find_service(IMailer).default_sender,
+        to=to,
+    )
+
+
+def _reset_url(request: Any) -> str:
+    return request.resource_url(request.root, "reset-password")
 
 
 def password_changed_message(request: Any, user: Any, reset: bool) -> EmailMessage:
-    registry = request.registry
-    when = registry.clock().strftime("%Y-%m-%d %H:%M UTC")
-    how = "reset with an emailed code" if reset else "changed"
     return notice(
         request,
-        user.email(registry.keyring),
+        "password_changed",
+        user.email(request.find_service(IKeyring)),
         "Your wingapp password was changed",
-        f"Hello {user.__name__},\n\n"
-        f"The password of your wingapp account was {how} on {when}\n"
-        f"from IP address {request.client_addr or 'unknown'}\n"
-        f"with the browser {request.user_agent or 'unknown'}.\n\n"
-        "Every other session of your account has been signed out.\n\n"
-        "If this was not you, reset your password at once:\n"
-        f"{request.resource_url(request.root, 'reset-password')}\n",
+        {
+            "login": user.__name__,
+            "reset": reset,
+            "when": utc_minute(request.find_service(IClock)()),
+            "ip": one_line(request.client_addr),
+            "browser": one_line(request.user_agent),
+            "reset_url": _reset_url(request),
+        },
     )
 
 
@@ -39,30 +52,26 @@ def already_registered_message(request: Any, to: str) -> EmailMessage:
     should know someone tried."""
     return notice(
         request,
+        "already_registered",
         to,
         "Someone tried to create a wingapp account with your address",
-        "Hello,\n\n"
-        "Someone tried to create a new wingapp account with this email address,\n"
-        "which already has an account.\n\n"
-        "If it was you, sign in instead:\n"
-        f"{request.resource_url(request.root, 'login')}\n\n"
-        "or reset your password if you have forgotten it:\n"
-        f"{request.resource_url(request.root, 'reset-password')}\n\n"
-        "If it was not you, you need do nothing.\n",
+        {
+            "login_url": request.resource_url(request.root, "login"),
+            "reset_url": _reset_url(request),
+        },
     )
 
 
 def email_changed_message(request: Any, user: Any, old_address: str) -> EmailMessage:
     """To the old address: the account has moved, and how to get it back."""
-    registry = request.registry
     return notice(
         request,
+        "email_changed",
         old_address,
         "Your wingapp email address was changed",
-        f"Hello {user.__name__},\n\n"
-        "The email address of your wingapp account was changed on "
-        f"{registry.clock():%Y-%m-%d %H:%M} UTC; mail now goes to the new address.\n\n"
-        "If this was not you, someone has your password: reset it at once at\n"
-        f"{request.resource_url(request.root, 'reset-password')}\n"
-        "and tell the site's administrators.\n",
+        {
+            "login": user.__name__,
+            "when": utc_minute(request.find_service(IClock)()),
+            "reset_url": _reset_url(request),
+        },
     )

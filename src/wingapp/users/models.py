@@ -93,11 +93,54 @@ class Users(Folder):
         if user.email_index is not None:
             self.by_email[user.email_index] = user.__name__
 
-    def remove(self, name: str) -> Any:
-        user = super().remove(name)
+    def remove(self, name: str, send_events: bool = True) -> Any:
+        user = super().remove(name, send_events)
         if user.email_index is not None and self.by_email.get(user.email_index) == name:
             del self.by_email[user.email_index]
         return user
+
+
+def _later(first: datetime | None, second: datetime | None) -> datetime | None:
+    if first is None or second is None:
+        return first or second
+    return max(first, second)
+
+
+class FailedAttempts(Persistent):
+    """An account's count of recent failed attempts, for the back-off.
+
+    Kept apart from the account, so that counting a failure writes neither
+    the account nor anything a sign-in writes; and two failures counted at
+    once both count.
+    """
+
+    def __init__(self, count: int = 0, last: datetime | None = None) -> None:
+        self.count = count
+        self.last = last
+
+    def _p_resolveConflict(self, old: dict, committed: dict, new: dict) -> dict:
+        # Each side either added failures to the old count, or restarted
+        # from nothing (the quiet period had passed, or a sign-in reset it)
+        # and so did not grow it; the merge keeps every failure added.
+        def added(state: dict) -> int:
+            grew = state["count"] > old["count"]
+            return state["count"] - old["count"] if grew else state["count"]
+
+        both_grew = min(committed["count"], new["count"]) > old["count"]
+        count = (old["count"] if both_grew else 0) + added(committed) + added(new)
+        last = _later(committed["last"], new["last"]) if count else None
+        return {**new, "count": count, "last": last}
+
+
+class LatestTime(Persistent):
+    """A moment that moves only forwards: of two writes at once, the later
+    time wins (the last sign-in)."""
+
+    def __init__(self, value: datetime | None = None) -> None:
+        self.value = value
+
+    def _p_resolveConflict(self, old: dict, committed: dict, new: dict) -> dict:
+        return {**new, "value": _later(committed["value"], new["value"])}
 
 
 @implementer(IUser)
@@ -115,7 +158,6 @@ class User(Persistent):
         self.email_token: bytes | None = None
         self.email_index: str | None = None
         self.email_confirmed = False
-        self.last_sign_in: datetime | None = None
         self.ensure_records()
 
     def ensure_records(self) -> None:
@@ -129,22 +171,39 @@ class User(Persistent):
         if getattr(self, "trusted_networks", None) is None:
             # keyed hash of a network -> Trusted
             self.trusted_networks = OOBTree()
-        if getattr(self, "failures", None) is None:
-            self.failures = 0
-            self.last_failure: datetime | None = None
+        # Before they had records of their own, the back-off count and the
+        # last sign-in were attributes of the account, which every sign-in
+        # and every failure then wrote.
+        state = vars(self)
+        if "failed_attempts" not in state:
+            self.failed_attempts = FailedAttempts(
+                state.pop("failures", 0), state.pop("last_failure", None)
+            )
+        if "sign_in_time" not in state:
+            self.sign_in_time = LatestTime(state.pop("last_sign_in", None))
+
+    @property
+    def failures(self) -> int:
+        return self.failed_attempts.count
+
+    @property
+    def last_failure(self) -> datetime | None:
+        return self.failed_attempts.last
+
+    @property
+    def last_sign_in(self) -> datetime | None:
+        return self.sign_in_time.value
+
+    def record_sign_in(self, when: datetime) -> None:
+        # A method, not a property setter: setting any attribute of a
+        # persistent object marks it changed, and this must write only the
+        # record.
+        self.sign_in_time.value = when
 
     @property
     def __acl__(self) -> list:
         mine = user_principal(self.__name__)
         return [(Allow, mine, (USER_READ, USER_WRITE))]
-
-    @property
-    def login(self) -> str | None:
-        return self.__name__
-
-    @property
-    def is_admin(self) -> bool:
-        return "admin" in self.roles
 
     def set_email(self, email: str, keyring: Any) -> None:
         email = check_email(email)

@@ -13,11 +13,17 @@ import hmac
 import secrets
 import threading
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import argon2
 from argon2.exceptions import InvalidHashError, VerificationError
 from zxcvbn import zxcvbn
+
+from wingapp.settings import validate
+
+from .settings import PASSWORDS
 
 MIN_LENGTH = 15
 MAX_LENGTH = 128
@@ -119,18 +125,32 @@ class PasswordHasher:
         self._slots = threading.BoundedSemaphore(max_concurrent)
 
     @classmethod
-    def from_settings(cls, settings: dict) -> PasswordHasher:
-        def number(name: str, default: int) -> int:
-            return int(settings.get(f"passwords.{name}", default))
+    def from_settings(cls, settings: Mapping[str, Any]) -> PasswordHasher:
+        return cls.from_values(validate(PASSWORDS, settings))
 
+    @classmethod
+    def from_values(cls, values: Mapping[str, Any]) -> PasswordHasher:
+        """From the typed values of the settings schema."""
         return cls(
-            scheme=settings.get("passwords.scheme", "argon2id"),
-            time_cost=number("argon2_time_cost", 3),
-            memory_cost=number("argon2_memory_cost", 65536),
-            parallelism=number("argon2_parallelism", 4),
-            pbkdf2_iterations=number("pbkdf2_iterations", 220_000),
-            max_concurrent=number("max_concurrent_hashes", 4),
+            scheme=values["passwords.scheme"],
+            time_cost=values["passwords.argon2_time_cost"],
+            memory_cost=values["passwords.argon2_memory_cost"],
+            parallelism=values["passwords.argon2_parallelism"],
+            pbkdf2_iterations=values["passwords.pbkdf2_iterations"],
+            max_concurrent=values["passwords.max_concurrent_hashes"],
         )
+
+    def dummy_hash(self) -> str:
+        """A hash of no one's password, to verify against when no account
+        matches, so that a wrong name costs as much time as a wrong
+        password. Made on first use: most processes never need it, and two
+        threads making it at once only do the work twice."""
+        found = getattr(self, "_dummy_hash", None)
+        if found is None:
+            found = self._dummy_hash = self.hash(
+                "wingapp: no such account " + secrets.token_hex(8)
+            )
+        return found
 
     def hash(self, password: str) -> str:
         password = normalize_password(password)

@@ -2,11 +2,57 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from .models import AccountError, User, Users, check_email, check_login
+from ..codes.events import CodeExpired, CodeFailed, CodeSent, CodeVerified
+from ..codes.interfaces import ICodeService
+from ..codes.mail import code_message
+from ..codes.services import CodeCooldown
+from ..interfaces import IClock, IKeyring, IMailer
+from .events import (
+    DeviceTrusted,
+    EmailChanged,
+    EmailChangeFailed,
+    EmailConfirmed,
+    NetworkTrusted,
+    NotMe,
+    PasswordChanged,
+    PasswordChangeFailed,
+    PasswordReset,
+    Registered,
+    RegistrationRefused,
+    SessionTimedOut,
+    SignedIn,
+    SignedOut,
+    SignInFailed,
+)
+from .flow import Flow, clear_flow, load_flow, save_flow
+from .identity import device_id, end_session, remember_device, start_session
+from .interfaces import (
+    IBackoff,
+    IPasswordHasher,
+    ISessionService,
+    ITrustService,
+)
+from .mail import (
+    already_registered_message,
+    email_changed_message,
+    password_changed_message,
+)
+from .models import (
+    AccountError,
+    EmailTaken,
+    User,
+    Users,
+    check_email,
+    check_login,
+    email_key,
+    normalize_login,
+)
 from .passwords import PasswordHasher, password_problems
 
 
@@ -60,3 +106,408 @@ def set_password(
     user.password_hash = hasher.hash(password)
     user.password_changed = now()
     return sessions.end_all(user)
+
+
+class Refused(AccountError):
+    """A request the account rules refuse: ``message`` for the top of the
+    form, ``errors`` for the fields it concerns."""
+
+    def __init__(self, message: str, errors: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.errors = errors or {}
+
+
+GENERIC_FAILURE = (
+    "Sign-in failed: the login name or password is wrong, or the account must "
+    "wait a while after too many attempts. Check them and try again."
+)
+
+# The flows a stranger could start with a stolen password.
+DENIABLE = ("sign-in", "reset-password")
+
+
+@dataclass
+class CodeCheck:
+    ok: bool
+    message: str = ""
+    start_again: bool = False
+
+
+@dataclass
+class SignInStep:
+    """What a right password leads to: a finished sign-in (``flow`` None),
+    or a flow waiting for an emailed code (its ``view`` asks for it)."""
+
+    user: User
+    flow: Flow | None = None
+    view: str = ""
+
+
+class AccountService:
+    """What the account views do: they parse a form, call one method here,
+    and answer. Refusals raise :class:`Refused` (or ``CodeCooldown``).
+
+    The collaborators come in as arguments; :meth:`factory` finds them for a
+    request.
+    """
+
+    def __init__(
+        self,
+        request: Any,
+        *,
+        users: Users,
+        hasher: PasswordHasher,
+        keyring: Any,
+        sessions: Any,
+        trust: Any,
+        backoff: Any,
+        codes: Any,
+        mailer: Any,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self.request = request
+        self.users = users
+        self.hasher = hasher
+        self.keyring = keyring
+        self.sessions = sessions
+        self.trust = trust
+        self.backoff = backoff
+        self.codes = codes
+        self.mailer = mailer
+        self.clock = clock
+
+    @classmethod
+    def factory(cls, context: Any, request: Any) -> AccountService:
+        find = request.find_service
+        return cls(
+            request,
+            users=request.root["users"],
+            hasher=find(IPasswordHasher),
+            keyring=find(IKeyring),
+            sessions=find(ISessionService),
+            trust=find(ITrustService),
+            backoff=find(IBackoff),
+            codes=find(ICodeService),
+            mailer=find(IMailer),
+            clock=find(IClock),
+        )
+
+    def notify(self, event_type: Any, user: User | None = None, **kw: Any) -> None:
+        login = None if user is None else user.__name__
+        self.request.registry.notify(
+            event_type(request=self.request, login=login, **kw)
+        )
+
+    # -- finding accounts ------------------------------------------------
+
+    def email_index(self, email: str) -> str:
+        return self.keyring.mac("email", email_key(email))
+
+    def find_account(self, name: str) -> User | None:
+        """The account a sign-in or reset form names, by login or email."""
+        if "@" in name:
+            return self.users.find_by_email(self.email_index(name))
+        return self.users.get(normalize_login(name))
+
+    def dummy_hash(self) -> str:
+        """A hash to verify against when no account matches, so a wrong
+        login name takes as long as a wrong password and timing tells
+        nothing. Made on first use, kept by the hasher."""
+        return self.hasher.dummy_hash()
+
+    # -- codes -----------------------------------------------------------
+
+    def not_me_url(self, code_id: str) -> str:
+        request = self.request
+        token = self.keyring.mac("not-me", code_id)
+        return request.resource_url(
+            request.root, "not-me", query={"code": code_id, "t": token}
+        )
+
+    def send_code(self, user: User, flow: Flow) -> None:
+        """Issue a code for ``flow`` and mail it to ``user`` (for an email
+        change, to the new address); raises CodeCooldown when the last one
+        is too recent to send another."""
+        request = self.request
+        code, plain = self.codes.issue(
+            flow.kind, user.__name__, flow.binding(self.keyring)
+        )
+        flow.code_id = code.__name__
+        message = code_message(
+            to=flow.new_email or user.email(self.keyring),
+            code=plain,
+            purpose=flow.kind,
+            sender=self.mailer.default_sender,
+            when=self.clock(),
+            ip=request.client_addr or "unknown",
+            user_agent=request.user_agent or "unknown",
+            deny_url=self.not_me_url(code.__name__) if flow.kind in DENIABLE else None,
+            lifetime=code.expires - code.created,
+        )
+        self.mailer.send(message, request.tm)
+        self.notify(CodeSent, user, detail={"purpose": flow.kind})
+
+    def start_flow(self, user: User, flow: Flow) -> Flow:
+        """Send the code ``flow`` waits for and remember the flow in the
+        browser; raises CodeCooldown if one was sent moments ago."""
+        self.send_code(user, flow)
+        save_flow(self.request, flow)
+        return flow
+
+    def check_code(self, user: User, flow: Flow, entered: str) -> CodeCheck:
+        """The one code check every flow shares: the back-off first, then
+        the code; a failure counts towards the back-off."""
+        if self.backoff.wait(user, self.clock()):
+            return CodeCheck(
+                False, "That code was not accepted. Wait a minute and try again."
+            )
+        result = self.codes.verify(
+            flow.code_id or "",
+            flow.kind,
+            user.__name__,
+            flow.binding(self.keyring),
+            entered,
+        )
+        purpose = {"purpose": flow.kind}
+        if result.ok:
+            self.backoff.succeed(user)
+            self.notify(CodeVerified, user, detail=purpose)
+            return CodeCheck(True)
+        failure = CodeExpired if result.reason == "expired" else CodeFailed
+        self.notify(failure, user, detail={**purpose, "reason": result.reason})
+        if result.reason == "wrong":
+            left = result.attempts_left
+            return CodeCheck(
+                False,
+                f"That code is not right. {left} attempt{'s' if left != 1 else ''} left.",
+            )
+        if result.reason == "expired":
+            return CodeCheck(
+                False, "This code has expired. Start again to get a new one.", True
+            )
+        if result.reason == "too-many-attempts":
+            return CodeCheck(
+                False,
+                "Too many wrong codes: this code is cancelled. Start again.",
+                True,
+            )
+        return CodeCheck(False, "This code can no longer be used. Start again.", True)
+
+    # -- signing in and out ------------------------------------------------
+
+    def sign_in(self, name: str, password: str, next_path: str) -> SignInStep:
+        """Check a sign-in form; finish the sign-in, or start the flow for
+        the code it still needs. Raises Refused with one message for every
+        kind of failure."""
+        user = self.find_account(name)
+        if user is None:
+            self.hasher.verify(self.dummy_hash(), password)
+            self.notify(SignInFailed, detail={"reason": "unknown"})
+            raise Refused(GENERIC_FAILURE)
+        if self.backoff.wait(user, self.clock()):
+            self.notify(SignInFailed, user, counts=False, detail={"reason": "locked"})
+            raise Refused(GENERIC_FAILURE)
+        if not self.hasher.verify(user.password_hash, password):
+            self.notify(SignInFailed, user, detail={"reason": "password"})
+            raise Refused(GENERIC_FAILURE)
+        if self.hasher.needs_rehash(user.password_hash):
+            user.password_hash = self.hasher.hash(password)
+        self.backoff.succeed(user)
+        request = self.request
+        if not user.email_confirmed:
+            flow = Flow(kind="confirm-email", login=user.__name__, next=next_path)
+            return SignInStep(user, self.start_flow(user, flow), "confirm-email")
+        if self.trust.needs_code(user, device_id(request), request.client_addr):
+            flow = Flow(kind="sign-in", login=user.__name__, next=next_path)
+            return SignInStep(user, self.start_flow(user, flow), "verify")
+        self.finish_sign_in(user)
+        return SignInStep(user)
+
+    def finish_sign_in(self, user: User) -> None:
+        """The last step of every successful sign-in."""
+        request = self.request
+        start_session(request, user)
+        device = device_id(request) or secrets.token_urlsafe(24)
+        remember_device(request, device)
+        new_device, new_network = self.trust.trust(
+            user, device, request.client_addr, request.user_agent
+        )
+        if new_device:
+            self.notify(DeviceTrusted, user)
+        if new_network:
+            self.notify(NetworkTrusted, user)
+        clear_flow(request)
+        self.notify(SignedIn, user)
+
+    def sign_out(self, timed_out: bool) -> None:
+        """End this browser's session on the server; record it once."""
+        user = end_session(self.request)
+        if user is not None:
+            self.notify(SessionTimedOut if timed_out else SignedOut, user)
+
+    # -- email change ------------------------------------------------------
+
+    def request_email_change(
+        self, user: User, new_email: str, current_password: str
+    ) -> Flow:
+        """Check the new address and the password, then mail a code to the
+        new address (or, if another account has it, a notice to its owner:
+        the answer is the same). Returns the flow to remember."""
+        try:
+            email = check_email(new_email)
+        except AccountError as e:
+            raise Refused(str(e), {"email": str(e)}) from None
+        index = self.email_index(email)
+        if index == user.email_index:
+            raise Refused("That is your address already.")
+        # Re-authentication: whoever sits at a signed-in browser must still
+        # know the password to move the account to another address.
+        if not self.hasher.verify(user.password_hash, current_password):
+            self.notify(EmailChangeFailed, user, detail={"reason": "current password"})
+            raise Refused(
+                "Your current password is not right.",
+                {"current_password": "Not your current password."},
+            )
+        flow = Flow(kind="change-email", login=user.__name__, new_email=email)
+        if self.users.find_by_email(index) is not None:
+            self.mailer.send(
+                already_registered_message(self.request, email), self.request.tm
+            )
+            save_flow(self.request, flow)
+            return flow
+        return self.start_flow(user, flow)
+
+    def confirm_email_change(self, user: User, flow: Flow, entered: str) -> CodeCheck:
+        """Check the code sent to the new address; on success move the
+        account there and tell the old address."""
+        if flow.code_id is None:
+            # No code was sent: the address belongs to another account.
+            return CodeCheck(False, "That code is not right.")
+        result = self.check_code(user, flow, entered)
+        if not result.ok:
+            return result
+        new_email = flow.new_email
+        if self.users.find_by_email(self.email_index(new_email)) is not None:
+            # Another account took the address since the code was sent.
+            return CodeCheck(
+                False, "Another account uses this address now. Choose another."
+            )
+        old_email = user.email(self.keyring)
+        old_index = user.email_index
+        user.set_email(new_email, self.keyring)
+        self.users.reindex_email(user, old_index)
+        user.email_confirmed = True
+        self.mailer.send(
+            email_changed_message(self.request, user, old_email), self.request.tm
+        )
+        self.notify(EmailChanged, user, actor=self.request.signed_in_user.__name__)
+        clear_flow(self.request)
+        return result
+
+    # -- password reset and "not me" ---------------------------------------
+
+    def request_reset(self, name: str) -> None:
+        """Mail a reset code if ``name`` is a confirmed account; remember a
+        flow either way, so the answer looks the same."""
+        user = self.find_account(name)
+        flow = Flow(kind="reset-password", login="")
+        if user is not None and user.email_confirmed:
+            flow.login = user.__name__
+            try:
+                self.send_code(user, flow)
+            except CodeCooldown:
+                flow = load_flow(self.request, "reset-password") or flow
+        save_flow(self.request, flow)
+
+    def reset_password(self, flow: Flow, entered: str, password: str) -> CodeCheck:
+        """Check the reset code and set the new password; every session of
+        the account ends and the owner is told."""
+        user = self.users.get(flow.login) if flow.login else None
+        if user is None:
+            return CodeCheck(False, "That code is not right.")
+        problems = new_password_problems(user, password, self.keyring)
+        if problems:
+            raise Refused(" ".join(problems), {"password": " ".join(problems)})
+        result = self.check_code(user, flow, entered)
+        if not result.ok:
+            return result
+        ended = set_password(
+            user, password, hasher=self.hasher, sessions=self.sessions, now=self.clock
+        )
+        self.mailer.send(
+            password_changed_message(self.request, user, reset=True), self.request.tm
+        )
+        self.notify(PasswordReset, user, detail={"sessions_ended": ended})
+        end_session(self.request)
+        clear_flow(self.request)
+        return result
+
+    def not_me(self, code: Any) -> None:
+        """Someone else asked for ``code``: cancel it, end every session of
+        its account and this browser's."""
+        self.codes.cancel(code.__name__)
+        user = self.users.get(code.owner)
+        if user is not None:
+            ended = self.sessions.end_all(user)
+            self.notify(NotMe, user, detail={"sessions_ended": ended})
+        end_session(self.request)
+
+    def change_password(self, user: User, current: str, password: str) -> None:
+        """Needs the current password; ends every other session, keeps this
+        browser signed in under a new session id, and tells the owner."""
+        if not self.hasher.verify(user.password_hash, current):
+            self.notify(
+                PasswordChangeFailed, user, detail={"reason": "current password"}
+            )
+            raise Refused(
+                "Your current password is not right.",
+                {"current_password": "Not your current password."},
+            )
+        problems = new_password_problems(user, password, self.keyring)
+        if problems:
+            raise Refused(" ".join(problems), {"password": " ".join(problems)})
+        ended = set_password(
+            user, password, hasher=self.hasher, sessions=self.sessions, now=self.clock
+        )
+        # A new session id for the one who changed it; every other ends.
+        start_session(self.request, user)
+        self.mailer.send(
+            password_changed_message(self.request, user, reset=False), self.request.tm
+        )
+        self.notify(PasswordChanged, user, detail={"sessions_ended": ended - 1})
+
+    # -- registration ----------------------------------------------------
+
+    def register(self, login: str, email: str, password: str) -> None:
+        """Make an unconfirmed account and mail it a code; for an address
+        that has an account, answer the same and tell its owner instead."""
+        request = self.request
+        try:
+            user = create_user(
+                self.users,
+                login,
+                email,
+                password,
+                hasher=self.hasher,
+                keyring=self.keyring,
+                now=self.clock,
+            )
+        except EmailTaken:
+            self.mailer.send(already_registered_message(request, email), request.tm)
+            self.notify(
+                RegistrationRefused, detail={"reason": "email already registered"}
+            )
+            flow = Flow(kind="confirm-email", login="")
+        except AccountError as e:
+            raise Refused(str(e)) from None
+        else:
+            self.notify(Registered, user)
+            flow = Flow(kind="confirm-email", login=user.__name__)
+            # A brand-new account has no earlier code, so no cool-down applies.
+            self.send_code(user, flow)
+        save_flow(request, flow)
+
+    def confirm_email(self, user: User) -> None:
+        user.email_confirmed = True
+        self.notify(EmailConfirmed, user)

@@ -4,18 +4,27 @@ The browser holds a random session id (256 bits) in the signed cookie
 session; the server keeps a record under the keyed hash of that id on the
 user. Signing out or timing out removes the record, so a copied cookie is
 worthless afterwards. The record's clock moves only on state-changing
-requests (the keep-alive ping among them): reading a page writes nothing.
+requests (the keep-alive ping among them), and at most once a minute:
+reading a page writes nothing, and a burst of requests writes it once.
 """
 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from persistent import Persistent
+from ZODB.POSException import ConflictError
+
+from wingapp.settings import validate
+
+from .settings import TIMEOUTS
+
+ACTIVITY_STEP = timedelta(minutes=1)
+"""How far the activity clock must be behind before a request moves it."""
 
 
 class SignInSession(Persistent):
@@ -27,6 +36,17 @@ class SignInSession(Persistent):
         self.ip_token = ip_token
         self.ua_token = ua_token
 
+    def _p_resolveConflict(self, old: dict, committed: dict, new: dict) -> dict:
+        # Two requests of one session moved its clock at once: the later
+        # activity counts. Nothing else of a session ever changes, so any
+        # other difference is a real conflict.
+        def rest(state: dict) -> dict:
+            return {k: v for k, v in state.items() if k != "last_active"}
+
+        if rest(committed) != rest(new):
+            raise ConflictError
+        return max(committed, new, key=lambda state: state["last_active"])
+
 
 @dataclass(frozen=True)
 class Timeouts:
@@ -35,16 +55,40 @@ class Timeouts:
     warning: timedelta = timedelta(minutes=2)
 
     @classmethod
-    def from_settings(cls, settings: dict) -> Timeouts:
-        def seconds(name: str, default: timedelta) -> timedelta:
-            value = settings.get(f"session.{name}")
-            return default if value is None else timedelta(seconds=int(value))
+    def from_settings(cls, settings: Mapping[str, Any]) -> Timeouts:
+        return cls.from_values(validate(TIMEOUTS, settings))
 
+    @classmethod
+    def from_values(cls, values: Mapping[str, Any]) -> Timeouts:
+        """From the typed values of the settings schema."""
         return cls(
-            idle=seconds("idle_timeout", cls.idle),
-            absolute=seconds("absolute_timeout", cls.absolute),
-            warning=seconds("idle_warning", cls.warning),
+            idle=values["session.idle_timeout"],
+            absolute=values["session.absolute_timeout"],
+            warning=values["session.idle_warning"],
         )
+
+
+NOT_ACTIVITY = "wingapp.not_activity"
+"""Set in the environ of a request whose view is not user activity."""
+
+
+def activity_view(view: Any, info: Any) -> Any:
+    """The view option ``activity=False``: a request to this view does not
+    count as the user's activity, so looking up its session writes nothing
+    (the strength meter scores a password while it is being typed; only the
+    form that sends it is activity). Runs before the permission check, which
+    is what first looks the session up."""
+    if info.options.get("activity", True):
+        return view
+
+    def not_activity(context: Any, request: Any) -> Any:
+        request.environ[NOT_ACTIVITY] = True
+        return view(context, request)
+
+    return not_activity
+
+
+activity_view.options = ("activity",)  # type: ignore[attr-defined]
 
 
 class SessionService:
@@ -83,14 +127,13 @@ class SessionService:
     def is_live(self, record: SignInSession) -> bool:
         return self.now() < self.expiry(record)[0]
 
-    def find(self, user: Any, sid: str) -> SignInSession | None:
-        record = user.sessions.get(self.key(sid))
-        if record is None or not self.is_live(record):
-            return None
-        return record
-
     def touch(self, record: SignInSession) -> None:
-        record.last_active = self.now()
+        """Count activity now, unless some was counted less than a minute
+        ago: the idle timeout is in minutes, and every write is a chance to
+        conflict with another request of the same session."""
+        now = self.now()
+        if now - record.last_active >= ACTIVITY_STEP:
+            record.last_active = now
 
     def end(self, user: Any, key: str) -> bool:
         return user.sessions.pop(key, None) is not None

@@ -15,8 +15,6 @@ from typing import Any
 
 from persistent import Persistent
 
-MODES = ("never", "new_ip", "new_device", "new_ip_or_device", "always")
-
 
 class Trusted(Persistent):
     def __init__(self, created: datetime, label_token: bytes | None) -> None:
@@ -36,12 +34,9 @@ def network_of(ip: str | None) -> str | None:
 
 class TrustService:
     def __init__(self, keyring: Any, now: Callable[[], datetime], mode: str) -> None:
-        if mode not in MODES:
-            raise ValueError(
-                f"auth.two_step must be one of {', '.join(MODES)}; got {mode!r}"
-            )
         self.keyring = keyring
         self.now = now
+        # Checked with the other settings at start-up (users.settings).
         self.mode = mode
 
     def device_key(self, device_id: str) -> str:
@@ -74,18 +69,23 @@ class TrustService:
 
     def trust(
         self, user: Any, device_id: str, ip: str | None, agent: str | None
-    ) -> None:
-        """Remember this device and network for ``user``."""
+    ) -> tuple[bool, bool]:
+        """Remember this device and network for ``user``; say which of the
+        two were new."""
         now = self.now()
         encrypt = self.keyring.encrypt
+        new_device = new_network = False
         key = self.device_key(device_id)
         if key not in user.trusted_devices:
             user.trusted_devices[key] = Trusted(now, encrypt(agent) if agent else None)
+            new_device = True
         network = network_of(ip)
         if network is not None:
             key = self.network_key(network)
             if key not in user.trusted_networks:
                 user.trusted_networks[key] = Trusted(now, encrypt(network))
+                new_network = True
+        return new_device, new_network
 
     def revoke(self, user: Any, key: str) -> bool:
         for records in (user.trusted_devices, user.trusted_networks):

@@ -13,17 +13,21 @@ from pyramid.httpexceptions import (
     HTTPSeeOther,
 )
 from pyramid.renderers import render_to_response
+from pyramid.response import Response
 from pyramid.view import (
     exception_view_config,
     forbidden_view_config,
     notfound_view_config,
 )
+from transaction.interfaces import TransientError
 
 from ..negotiation import wants_json
+from ..txn import KEEP
 
 log = logging.getLogger(__name__)
 
 ERROR_TEMPLATE = "wingapp:templates/site/error.pt"
+RETRY_AFTER_SECONDS = 1
 
 
 def error_response(request: Any, status: int, title: str, message: str) -> Any:
@@ -78,6 +82,42 @@ def client_error(exc: HTTPClientError, request: Any) -> Any:
     # request (which parameter was wrong, and why).
     message = exc.detail or exc.explanation
     return error_response(request, exc.code, exc.title, str(message))
+
+
+@exception_view_config(Exception, retryable_error=True)
+def retrying(exc: Exception, request: Any) -> Any:
+    """A conflict with another request (or another error worth a retry),
+    with attempts left: pyramid_retry throws this answer away and runs the
+    request again (``wingapp.retry`` logs it). Without this view the
+    catch-all below would log each one as an error."""
+    # Nothing of a request that collided may be kept, not even a failure
+    # it meant to record: the new attempt records it again.
+    request.environ.pop(KEEP, None)
+    return Response(status=503)
+
+
+@exception_view_config(TransientError, last_retry_attempt=True)
+def too_busy(exc: Exception, request: Any) -> Any:
+    """A conflict that outlasted every attempt: the data is fine, the
+    server was too busy; the visitor may simply try again."""
+    request.environ.pop(KEEP, None)
+    log.warning(
+        "%s on %s %s outlasted %s attempts; answered 503: %s",
+        type(exc).__name__,
+        request.method,
+        request.path,
+        request.environ.get("retry.attempts", 1),
+        exc,
+    )
+    response = error_response(
+        request,
+        503,
+        "Server busy",
+        "Many requests are changing the same data right now, and yours could "
+        "not be completed. Nothing was changed; please try again in a moment.",
+    )
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
 
 
 @exception_view_config(Exception)

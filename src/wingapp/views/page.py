@@ -7,12 +7,13 @@ from typing import Any
 from pyramid.csrf import get_csrf_token
 from pyramid.events import BeforeRender, subscriber
 
-from ..permissions import ADMIN_BROWSE
+from ..directives import containers, layout_extra
 
 
 class Page:
     def __init__(self, request: Any) -> None:
         self.request = request
+        self._extras: dict[str, Any] = {}
 
     @property
     def user(self) -> Any:
@@ -24,47 +25,28 @@ class Page:
     def csrf_token(self) -> str:
         return get_csrf_token(self.request)
 
-    def session_timing(self) -> dict[str, str]:
-        """What the idle-timeout script needs, as data- attributes."""
+    def navigation(self) -> list[tuple[str, str]]:
+        """(title, URL) of each registered container the visitor may see."""
         request = self.request
-        if request.sign_in is None:
-            return {}
-        timeouts = request.registry.timeouts
-        remaining, because = request.registry.session_service.remaining(
-            request.sign_in.record
-        )
-        return {
-            "data-idle-timeout": str(int(timeouts.idle.total_seconds())),
-            "data-idle-warning": str(int(timeouts.warning.total_seconds())),
-            "data-expires-in": str(remaining),
-            "data-ping-url": self.url("ping"),
-            "data-logout-url": self.url("logout"),
-            "data-logged-out-url": self.url("logged-out"),
-            "data-csrf-token": self.csrf_token(),
-            "data-ends-because": because,
-        }
+        root = request.root
+        return [
+            (c.title, request.resource_url(root[c.name]))
+            for c in containers(request.registry)
+            if c.name in root and request.has_permission(c.permission, root[c.name])
+        ]
 
-    def absolute_limit(self) -> str:
-        hours = self.request.registry.timeouts.absolute.total_seconds() / 3600
-        if hours >= 1 and hours == int(hours):
-            return f"{int(hours)} hour{'s' if hours != 1 else ''}"
-        minutes = max(1, round(hours * 60))
-        return f"{minutes} minute{'s' if minutes != 1 else ''}"
-
-    @property
-    def can_browse(self) -> bool:
-        return bool(self.request.has_permission(ADMIN_BROWSE, self.request.root))
+    def helper(self, name: str) -> Any:
+        """What a domain registered for the layout under ``name``, or None."""
+        if name not in self._extras:
+            factory = layout_extra(self.request.registry, name)
+            self._extras[name] = None if factory is None else factory(self.request)
+        return self._extras[name]
 
     def flashes(self) -> list[str]:
         return self.request.session.pop_flash()
 
     def url(self, *elements: str, **kw: Any) -> str:
         return self.request.resource_url(self.request.root, *elements, **kw)
-
-    def container_url(self, name: str) -> str:
-        # The container itself, not a name appended to the root's URL: under
-        # a virtual root (X-Vhm-Root) the container may be the root.
-        return self.request.resource_url(self.request.root[name])
 
     def static(self, path: str) -> str:
         return self.request.static_url(f"wingapp:static/{path}")

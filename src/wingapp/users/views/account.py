@@ -7,13 +7,12 @@ from typing import Any
 from pyramid.httpexceptions import HTTPBadRequest, HTTPSeeOther
 from pyramid.view import view_config, view_defaults
 
-from ...audit import failed, notify
-from ...interfaces import IUser
+from ...interfaces import IKeyring, IUser
 from ...permissions import USER_READ, USER_WRITE
+from ..events import SessionEnded, TrustRevoked
 from ..forms import ChangePasswordForm, validate
-from ..identity import start_session
-from ..mail import password_changed_message
-from ..services import new_password_problems, set_password
+from ..interfaces import IAccountService, ISessionService, ITrustService
+from ..services import Refused
 from .common import page
 
 
@@ -22,8 +21,8 @@ def decrypt(keyring: Any, token: bytes | None) -> str:
 
 
 def describe_sessions(request: Any, user: Any) -> list[dict]:
-    keyring = request.registry.keyring
-    service = request.registry.session_service
+    keyring = request.find_service(IKeyring)
+    service = request.find_service(ISessionService)
     current = request.sign_in.key if request.sign_in is not None else None
     rows = []
     for key, record in user.sessions.items():
@@ -43,7 +42,7 @@ def describe_sessions(request: Any, user: Any) -> list[dict]:
 
 
 def describe_trust(request: Any, records: Any) -> list[dict]:
-    keyring = request.registry.keyring
+    keyring = request.find_service(IKeyring)
     return sorted(
         (
             {"key": key, "label": decrypt(keyring, t.label_token), "created": t.created}
@@ -55,7 +54,7 @@ def describe_trust(request: Any, records: Any) -> list[dict]:
 
 
 def describe(request: Any, user: Any) -> dict:
-    keyring = request.registry.keyring
+    keyring = request.find_service(IKeyring)
     return {
         "type": "user",
         "login": user.__name__,
@@ -101,13 +100,14 @@ def posted_key(request: Any) -> str:
 def end_session_view(context: Any, request: Any) -> Any:
     key = posted_key(request)
     current = request.sign_in is not None and request.sign_in.key == key
-    if not request.registry.session_service.end(context, key):
+    if not request.find_service(ISessionService).end(context, key):
         raise HTTPBadRequest("That session has ended already. Reload the page.")
-    notify(
-        request,
-        "session-ended",
-        login=context.__name__,
-        actor=request.signed_in_user.__name__,
+    request.registry.notify(
+        SessionEnded(
+            request=request,
+            login=context.__name__,
+            actor=request.signed_in_user.__name__,
+        )
     )
     if current:
         request.session.invalidate()
@@ -121,15 +121,16 @@ def end_session_view(context: Any, request: Any) -> Any:
 )
 def revoke_trust(context: Any, request: Any) -> Any:
     key = posted_key(request)
-    if not request.registry.trust_service.revoke(context, key):
+    if not request.find_service(ITrustService).revoke(context, key):
         raise HTTPBadRequest(
             "That device or network is not trusted any more. Reload the page."
         )
-    notify(
-        request,
-        "trust-revoked",
-        login=context.__name__,
-        actor=request.signed_in_user.__name__,
+    request.registry.notify(
+        TrustRevoked(
+            request=request,
+            login=context.__name__,
+            actor=request.signed_in_user.__name__,
+        )
     )
     request.session.flash("Removed. Signing in from there will ask for a code again.")
     return HTTPSeeOther(location=request.resource_url(context))
@@ -163,39 +164,16 @@ class ChangePassword:
     @view_config(request_method="POST")
     def submit(self) -> Any:
         request = self.request
-        registry = request.registry
         user = self.context
         data, errors = validate(ChangePasswordForm(), request.POST)
         if errors:
             return self.refuse("Please correct the marked fields.", errors)
-        hasher = registry.password_hasher
-        if not hasher.verify(user.password_hash, data["current_password"]):
-            failed(request, "password-change", user, reason="current password")
-            return self.refuse(
-                "Your current password is not right.",
-                {"current_password": "Not your current password."},
+        try:
+            request.find_service(IAccountService).change_password(
+                user, data["current_password"], data["password"]
             )
-        problems = new_password_problems(user, data["password"], registry.keyring)
-        if problems:
-            return self.refuse(" ".join(problems), {"password": " ".join(problems)})
-        ended = set_password(
-            user,
-            data["password"],
-            hasher=hasher,
-            sessions=registry.session_service,
-            now=registry.clock,
-        )
-        # A new session id for the one who changed it; every other ends.
-        start_session(request, user)
-        registry.mailer.send(
-            password_changed_message(request, user, reset=False), request.tm
-        )
-        notify(
-            request,
-            "password-change",
-            login=user.__name__,
-            detail={"sessions_ended": ended - 1},
-        )
+        except Refused as e:
+            return self.refuse(e.message, e.errors)
         request.session.flash(
             "Your password is changed. Your other sessions have been signed out."
         )

@@ -7,16 +7,12 @@ from typing import Any
 from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.view import view_config, view_defaults
 
-from ...audit import notify
 from ...interfaces import IRoot
 from ...permissions import VIEW
-from ..flow import Flow, save_flow
 from ..forms import RegisterForm, StrengthRequest, validate
-from ..mail import already_registered_message
-from ..models import AccountError, EmailTaken
+from ..interfaces import IAccountService
 from ..passwords import MIN_SCORE, password_problems, strength
-from ..services import create_user
-from ..verification import send_code
+from ..services import Refused
 from .common import page, shown_again
 from .signin import VerifyViews
 
@@ -45,41 +41,15 @@ class RegisterViews:
     @view_config(request_method="POST")
     def submit(self) -> Any:
         request = self.request
-        registry = request.registry
         data, errors = validate(RegisterForm(), request.POST)
         if errors:
             return self.refuse(data, errors=errors)
         try:
-            user = create_user(
-                self.context["users"],
-                data["login"],
-                data["email"],
-                data["password"],
-                hasher=registry.password_hasher,
-                keyring=registry.keyring,
-                now=registry.clock,
+            request.find_service(IAccountService).register(
+                data["login"], data["email"], data["password"]
             )
-        except EmailTaken:
-            # Answer as if it worked, so the form cannot be used to find out
-            # who has an account; tell the address's owner instead.
-            registry.mailer.send(
-                already_registered_message(request, data["email"]), request.tm
-            )
-            notify(
-                request,
-                "registration",
-                outcome="failure",
-                detail={"reason": "email already registered"},
-            )
-            flow = Flow(kind="confirm-email", login="")
-        except AccountError as e:
-            return self.refuse(data, str(e))
-        else:
-            notify(request, "registration", login=user.__name__)
-            flow = Flow(kind="confirm-email", login=user.__name__)
-            # A brand-new account has no earlier code, so no cool-down applies.
-            send_code(request, user, flow)
-        save_flow(request, flow)
+        except Refused as e:
+            return self.refuse(data, e.message)
         request.session.flash("We have sent a code to your email address.")
         return HTTPSeeOther(
             location=request.resource_url(self.context, "confirm-email")
@@ -102,10 +72,9 @@ class ConfirmEmailViews(VerifyViews):
     def submit(self) -> Any:
         return super().submit()
 
-    def succeed(self) -> Any:
-        self.user.email_confirmed = True
-        notify(self.request, "email-confirmed", login=self.user.__name__)
-        return super().succeed()
+    def succeed(self, accounts: Any) -> Any:
+        accounts.confirm_email(self.user)
+        return super().succeed(accounts)
 
 
 @view_config(
@@ -114,6 +83,7 @@ class ConfirmEmailViews(VerifyViews):
     request_method="POST",
     permission=VIEW,
     renderer="json",
+    activity=False,
 )
 def password_strength(context: Any, request: Any) -> dict:
     """Feedback for the strength meter; changes nothing."""

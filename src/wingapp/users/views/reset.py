@@ -8,18 +8,13 @@ from typing import Any
 from pyramid.httpexceptions import HTTPBadRequest, HTTPSeeOther
 from pyramid.view import view_config, view_defaults
 
-from ...audit import notify
-from ...codes.services import CodeCooldown
-from ...interfaces import IRoot
+from ...interfaces import IKeyring, IRoot
 from ...permissions import VIEW
-from ..flow import Flow, clear_flow, load_flow, save_flow
+from ..flow import load_flow
 from ..forms import ResetForm, ResetRequestForm, validate
-from ..identity import end_session
-from ..mail import password_changed_message
-from ..services import new_password_problems, set_password
-from ..verification import check_code, code_service, send_code
+from ..interfaces import IAccountService
+from ..services import Refused
 from .common import page, restart
-from .signin import find_account
 
 SENT = (
     "If an account matches, we have sent a code to its email address. "
@@ -47,16 +42,7 @@ class ResetRequest:
             return page(
                 request, "reset_request.pt", status=400, title=self.title, errors=errors
             )
-        user = find_account(request, data["login"])
-        # The same answer whether or not the account exists.
-        flow = Flow(kind="reset-password", login="")
-        if user is not None and user.email_confirmed:
-            flow.login = user.__name__
-            try:
-                send_code(request, user, flow)
-            except CodeCooldown:
-                flow = load_flow(request, "reset-password") or flow
-        save_flow(request, flow)
+        request.find_service(IAccountService).request_reset(data["login"])
         request.session.flash(SENT)
         return HTTPSeeOther(location=request.resource_url(self.context, "new-password"))
 
@@ -95,42 +81,22 @@ class NewPassword:
     @view_config(request_method="POST")
     def submit(self) -> Any:
         request = self.request
-        registry = request.registry
         if self.flow is None:
             return self.start_again()
         data, errors = validate(ResetForm(), request.POST)
         if errors:
             return self.refuse("Please correct the marked fields.", errors)
-        user = request.root["users"].get(self.flow.login) if self.flow.login else None
-        if user is None:
-            return self.refuse("That code is not right.")
-        problems = new_password_problems(user, data["password"], registry.keyring)
-        if problems:
-            return self.refuse(" ".join(problems), {"password": " ".join(problems)})
-        result = check_code(request, user, self.flow, data["code"])
+        try:
+            result = request.find_service(IAccountService).reset_password(
+                self.flow, data["code"], data["password"]
+            )
+        except Refused as e:
+            return self.refuse(e.message, e.errors)
         if result.start_again:
             return self.start_again(result.message)
         if not result.ok:
             return self.refuse(result.message)
-        ended = set_password(
-            user,
-            data["password"],
-            hasher=registry.password_hasher,
-            sessions=registry.session_service,
-            now=registry.clock,
-        )
-        registry.mailer.send(
-            password_changed_message(request, user, reset=True), request.tm
-        )
-        notify(
-            request,
-            "password-reset",
-            login=user.__name__,
-            detail={"sessions_ended": ended},
-        )
-        end_session(request)
         request.session.flash("Your password is changed. Sign in with it now.")
-        clear_flow(request)
         return HTTPSeeOther(location=request.resource_url(self.context, "login"))
 
 
@@ -147,7 +113,7 @@ class NotMe:
     def code(self, params: Any) -> Any:
         code_id = params.get("code", "")
         token = params.get("t", "")
-        expected = self.request.registry.keyring.mac("not-me", code_id)
+        expected = self.request.find_service(IKeyring).mac("not-me", code_id)
         code = self.context["codes"].get(code_id) if code_id else None
         if code is None or not hmac.compare_digest(token.encode(), expected.encode()):
             raise HTTPBadRequest(
@@ -171,17 +137,8 @@ class NotMe:
     @view_config(request_method="POST")
     def submit(self) -> Any:
         request = self.request
-        registry = request.registry
         code = self.code(request.POST)
-        user = self.context["users"].get(code.owner)
-        code_service(request).cancel(code.__name__)
-        ended = 0
-        if user is not None:
-            ended = registry.session_service.end_all(user)
-            notify(
-                request, "not-me", login=user.__name__, detail={"sessions_ended": ended}
-            )
-        end_session(request)
+        request.find_service(IAccountService).not_me(code)
         request.session.flash(
             "We cancelled the code and signed out every session of the account. "
             "Now choose a new password: ask for a reset code here."

@@ -2,64 +2,20 @@
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
 from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.view import view_config, view_defaults
 
-from ...audit import failed, notify
 from ...codes.services import CodeCooldown
 from ...interfaces import IRoot
 from ...permissions import VIEW
 from ...urls import safe_next
-from ..flow import Flow, clear_flow, load_flow, save_flow
+from ..flow import load_flow, save_flow
 from ..forms import CodeForm, LoginForm, validate
-from ..identity import device_id, end_session, remember_device, start_session
-from ..models import email_key, normalize_login
-from ..verification import check_code, send_code
+from ..interfaces import IAccountService, ISessionService
+from ..services import GENERIC_FAILURE, Refused
 from .common import after_sign_in_url, page, restart, shown_again
-
-GENERIC_FAILURE = (
-    "Sign-in failed: the login name or password is wrong, or the account must "
-    "wait a while after too many attempts. Check them and try again."
-)
-
-
-def dummy_hash(registry: Any) -> str:
-    """A hash to verify against when no account matches, so a wrong login
-    name takes as long as a wrong password and timing tells nothing.
-
-    Made on first use, not at start-up: most processes never need it.
-    Two threads making it at once only do the work twice.
-    """
-    found = getattr(registry, "dummy_hash", None)
-    if found is None:
-        found = registry.dummy_hash = registry.password_hasher.hash(
-            "wingapp: no such account " + secrets.token_hex(8)
-        )
-    return found
-
-
-def find_account(request: Any, name: str) -> Any:
-    users = request.root["users"]
-    if "@" in name:
-        return users.find_by_email(
-            request.registry.keyring.mac("email", email_key(name))
-        )
-    return users.get(normalize_login(name))
-
-
-def finish_sign_in(request: Any, user: Any, next_path: str) -> Any:
-    """The last step of every successful sign-in."""
-    registry = request.registry
-    start_session(request, user)
-    device = device_id(request) or secrets.token_urlsafe(24)
-    remember_device(request, device)
-    registry.trust_service.trust(user, device, request.client_addr, request.user_agent)
-    clear_flow(request)
-    notify(request, "sign-in", login=user.__name__)
-    return HTTPSeeOther(location=after_sign_in_url(request, user, next_path))
 
 
 @view_defaults(context=IRoot, name="login", permission=VIEW)
@@ -98,47 +54,26 @@ class LoginViews:
     @view_config(request_method="POST")
     def submit(self) -> Any:
         request = self.request
-        registry = request.registry
         data, errors = validate(LoginForm(), request.POST)
         if errors:
             return self.refuse(
                 data, "Enter your login name (or email) and password.", errors
             )
-        user = find_account(request, data["login"])
-        now = registry.clock()
-        hasher = registry.password_hasher
-        if user is None:
-            hasher.verify(dummy_hash(registry), data["password"])
-            failed(request, "sign-in", None, reason="unknown")
-            return self.refuse(data)
-        if registry.backoff.wait(user, now):
-            failed(request, "sign-in", user, counts=False, reason="locked")
-            return self.refuse(data)
-        if not hasher.verify(user.password_hash, data["password"]):
-            failed(request, "sign-in", user, reason="password")
-            return self.refuse(data)
-        if hasher.needs_rehash(user.password_hash):
-            user.password_hash = hasher.hash(data["password"])
-        registry.backoff.succeed(user)
-        if not user.email_confirmed:
-            return self.start_flow(user, "confirm-email", data["next"], "confirm-email")
-        trust = registry.trust_service
-        if trust.needs_code(user, device_id(request), request.client_addr):
-            return self.start_flow(user, "sign-in", data["next"], "verify")
-        return finish_sign_in(request, user, data["next"])
-
-    def start_flow(self, user: Any, kind: str, next_path: str, view: str) -> Any:
-        request = self.request
-        flow = Flow(kind=kind, login=user.__name__, next=next_path)
+        accounts = request.find_service(IAccountService)
         try:
-            send_code(request, user, flow)
+            step = accounts.sign_in(data["login"], data["password"], data["next"])
+        except Refused as e:
+            return self.refuse(data, e.message)
         except CodeCooldown as e:
             return self.refuse(
-                {"login": user.__name__, "next": next_path},
+                {"login": data["login"], "next": data["next"]},
                 f"A code was sent moments ago. Wait {e.seconds_left} seconds and try again.",
             )
-        save_flow(request, flow)
-        return HTTPSeeOther(location=request.resource_url(request.root, view))
+        if step.flow is not None:
+            return HTTPSeeOther(location=request.resource_url(request.root, step.view))
+        return HTTPSeeOther(
+            location=after_sign_in_url(request, step.user, data["next"])
+        )
 
 
 @view_defaults(context=IRoot, name="verify", permission=VIEW)
@@ -188,7 +123,8 @@ class VerifyViews:
                 title=self.title,
                 message="That code is not right.",
             )
-        result = check_code(request, self.user, self.flow, data["code"])
+        accounts = request.find_service(IAccountService)
+        result = accounts.check_code(self.user, self.flow, data["code"])
         if result.start_again:
             return self.start_again(result.message)
         if not result.ok:
@@ -199,16 +135,19 @@ class VerifyViews:
                 title=self.title,
                 message=result.message,
             )
-        return self.succeed()
+        return self.succeed(accounts)
 
-    def succeed(self) -> Any:
-        return finish_sign_in(self.request, self.user, self.flow.next)
+    def succeed(self, accounts: Any) -> Any:
+        accounts.finish_sign_in(self.user)
+        return HTTPSeeOther(
+            location=after_sign_in_url(self.request, self.user, self.flow.next)
+        )
 
     def resend(self) -> Any:
         request = self.request
         try:
             if self.user is not None:
-                send_code(request, self.user, self.flow)
+                request.find_service(IAccountService).send_code(self.user, self.flow)
         except CodeCooldown as e:
             return page(
                 request,
@@ -229,9 +168,7 @@ class VerifyViews:
 @view_config(context=IRoot, name="logout", request_method="POST", permission=VIEW)
 def logout(context: Any, request: Any) -> Any:
     timed_out = request.POST.get("reason") == "timeout"
-    user = end_session(request)
-    if user is not None:
-        notify(request, "timeout" if timed_out else "sign-out", login=user.__name__)
+    request.find_service(IAccountService).sign_out(timed_out)
     query = {}
     if timed_out:
         query["timeout"] = "1"
@@ -269,5 +206,5 @@ def ping(context: Any, request: Any) -> dict:
     if sign_in is None:
         request.response.status_int = 401
         return {"signed_in": False, "message": "Your session has ended. Sign in again."}
-    seconds, because = request.registry.session_service.remaining(sign_in.record)
+    seconds, because = request.find_service(ISessionService).remaining(sign_in.record)
     return {"signed_in": True, "expires_in": seconds, "ends_because": because}
