@@ -286,6 +286,38 @@ def test_a_locked_account_cannot_use_a_code_either(app, clock, maildir):
     assert verify(ada, code).location.endswith("/users/ada/")
 
 
+def wrong_code(code):
+    return f"{(int(code) + 1) % 10**6:06d}"
+
+
+def test_the_right_password_does_not_reset_the_count_of_wrong_codes(
+    app, clock, maildir
+):
+    """Someone who knows the password cannot guess codes without end: the
+    wrong codes keep counting across sign-ins until one succeeds."""
+    add_user(app, "ada")
+
+    def failures():
+        return with_root(app, lambda root: root["users"]["ada"].failures)
+
+    intruder = browser(app)
+    sign_in(intruder, "ada")
+    for _ in range(4):
+        verify(intruder, wrong_code(last_code(maildir)), status=400)
+    assert failures() == 4
+    clock.advance(seconds=61)  # a new code may be asked for
+    sign_in(intruder, "ada")
+    assert failures() == 4  # the right password again: still counting
+    verify(intruder, wrong_code(last_code(maildir)), status=400)
+    assert failures() == 5
+    # The fifth wrong code makes the account wait: even the right code waits.
+    refused = verify(intruder, last_code(maildir), status=400)
+    assert "Wait a minute and try again" in refused.text
+    clock.advance(seconds=61)
+    assert verify(intruder, last_code(maildir)).location.endswith("/users/ada/")
+    assert failures() == 0  # a completed sign-in ends the count
+
+
 def test_a_garbled_device_cookie_is_a_new_device(app, clock, maildir):
     add_user(app, "ada")
     ada = browser(app)

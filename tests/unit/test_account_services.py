@@ -164,3 +164,24 @@ def test_safe_next_stays_under_the_mount_point(target, expected):
 )
 def test_safe_next(target, expected):
     assert safe_next(Req(), target) == expected
+
+
+def test_activity_moves_in_minutes_or_tenths_of_a_short_idle_timeout(keyring):
+    clock = Clock(T0)
+    usual = SessionService(keyring, Timeouts(), clock)
+    short = SessionService(
+        keyring,
+        Timeouts(idle=timedelta(seconds=20), warning=timedelta(seconds=10)),
+        clock,
+    )
+    user = User(T0)
+    usual_record = user.sessions[usual.key(usual.start(user, None, None))]
+    short_record = user.sessions[short.key(short.start(user, None, None))]
+    clock.advance(seconds=3)
+    usual.touch(usual_record)
+    short.touch(short_record)
+    assert usual_record.last_active == T0  # within the minute: no write
+    assert short_record.last_active == T0 + timedelta(seconds=3)
+    clock.advance(seconds=1)
+    short.touch(short_record)
+    assert short_record.last_active == T0 + timedelta(seconds=3)

@@ -104,7 +104,7 @@ def test_reindex_brings_an_old_container_up_to_date():
 
 
 def test_reindex_spreads_the_one_timeline_of_an_older_container():
-    from wingapp.codes.evolve import spread_timeline
+    from wingapp.codes.evolve import reindex_codes
 
     old = Codes()
     for i in range(20):
@@ -112,7 +112,7 @@ def test_reindex_spreads_the_one_timeline_of_an_older_container():
     # Before the timeline was spread: one set of every code.
     del old.timelines
     old.timeline = OOTreeSet((-c.expires.timestamp(), n) for n, c in old.items())
-    spread_timeline({"codes": old})
+    reindex_codes({"codes": old})
     assert not hasattr(old, "timeline")
     assert sum(len(t) for t in old.timelines) == 20
     assert len([t for t in old.timelines if len(t)]) > 1

@@ -123,7 +123,7 @@ def test_ensure_records_keeps_what_is_there():
 
 
 def test_ensure_records_moves_what_an_older_account_kept_on_itself():
-    from wingapp.users.evolve import records_of_their_own
+    from wingapp.users.evolve import update_accounts
 
     user = User(created=NOW)
     # An account as generation 5 left it: the back-off count and the last
@@ -135,7 +135,7 @@ def test_ensure_records_moves_what_an_older_account_kept_on_itself():
     old.__setstate__(state)
     users = Users()
     users.add("old", old)
-    records_of_their_own({"users": users})
+    update_accounts({"users": users})
     assert (old.failures, old.last_failure, old.last_sign_in) == (4, NOW, NOW)
     assert {"failures", "last_failure", "last_sign_in"}.isdisjoint(vars(old))
     fresh = User.__new__(User)

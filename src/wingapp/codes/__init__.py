@@ -2,19 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from ..interfaces import IClock, IKeyring
-from .evolve import spread_timeline
+from .evolve import reindex_codes
 from .interfaces import ICodeService
 from .models import Codes
 from .services import CodeService
 from .settings import CODES, CodeSettings
-
-
-def index_codes(root: Any) -> None:
-    """Generation 3: the codes container indexes codes by owner and expiry."""
-    root["codes"].reindex()
 
 
 def includeme(config):
@@ -32,7 +25,7 @@ def includeme(config):
     )
     config.add_container("codes", Codes, "Codes", order=20)
     config.add_evolve_step(
-        3, "index the codes by owner, purpose and expiry", index_codes
+        3, "index the codes by owner, purpose and expiry", reindex_codes
     )
-    config.add_evolve_step(5, "spread the codes' index by expiry", spread_timeline)
+    config.add_evolve_step(5, "spread the codes' index by expiry", reindex_codes)
     config.scan(".")

@@ -5,7 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 
-def spread_timeline(root: Any) -> None:
-    """Spread the codes' index by expiry over several sets, so that codes
-    issued at the same time do not all insert into one bucket."""
+def reindex_codes(root: Any) -> None:
+    """Rebuild the codes' indexes as the current code lays them out.
+
+    Generation 3 added the indexes by owner and by expiry; generation 5
+    spread the index by expiry over several sets, so that codes issued at
+    the same time do not all insert into one bucket. Rebuilding does both.
+    """
     root["codes"].reindex()

@@ -6,11 +6,12 @@ from typing import Any
 
 from pyramid.viewderivers import INGRESS
 
+from ..codes.events import ICodeVerified
 from ..events import IFailedAttempt
 from ..interfaces import IClock, IKeyring
 from .backoff import Backoff
-from .events import LockedOut
-from .evolve import records_of_their_own
+from .events import ISignedIn, LockedOut
+from .evolve import update_accounts
 from .identity import current_sign_in, signed_in_user
 from .interfaces import (
     IAccountService,
@@ -28,12 +29,6 @@ from .trust import TrustService
 from .views.layout import SessionUI
 
 
-def add_account_records(root: Any) -> None:
-    """Generation 2: accounts get sessions, trusted places and a back-off count."""
-    for user in root["users"].values():
-        user.ensure_records()
-
-
 def count_failure(event: Any) -> None:
     """Count a refused attempt towards its account's back-off, and say so
     when that makes the account wait."""
@@ -46,6 +41,13 @@ def count_failure(event: Any) -> None:
     now = request.find_service(IClock)()
     if request.find_service(IBackoff).fail(user, now):
         request.registry.notify(LockedOut(request=request, login=event.login))
+
+
+def reset_failures(event: Any) -> None:
+    """A completed sign-in, or a right code, ends the account's back-off."""
+    user = event.request.root["users"].get(event.login)
+    if user is not None:
+        event.request.find_service(IBackoff).succeed(user)
 
 
 def includeme(config) -> None:
@@ -74,14 +76,16 @@ def includeme(config) -> None:
     config.add_container("users", Users, "Users", order=10)
     config.add_layout_extra("session", SessionUI)
     config.add_evolve_step(
-        2, "add sessions, trust and back-off records to accounts", add_account_records
+        2, "add sessions, trust and back-off records to accounts", update_accounts
     )
     config.add_evolve_step(
         6,
         "give accounts records of their own for back-off and last sign-in",
-        records_of_their_own,
+        update_accounts,
     )
     config.add_subscriber(count_failure, IFailedAttempt)
+    config.add_subscriber(reset_failures, ISignedIn)
+    config.add_subscriber(reset_failures, ICodeVerified)
     config.add_view_deriver(activity_view, under=INGRESS, over="secured_view")
     config.add_request_method(current_sign_in, "sign_in", reify=True)
     config.add_request_method(signed_in_user, "signed_in_user", reify=True)

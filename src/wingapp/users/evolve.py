@@ -5,9 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 
-def records_of_their_own(root: Any) -> None:
-    """Move each account's back-off count and last sign-in off the account
-    into records of their own, so that a sign-in or a failure no longer
-    writes the account itself."""
+def update_accounts(root: Any) -> None:
+    """Give every account what later generations added to it.
+
+    Generation 2 added sessions, trusted places and a back-off count;
+    generation 6 moved the back-off count and the last sign-in off the
+    account into records of their own, so that a sign-in or a failure no
+    longer writes the account itself. ``User.ensure_records`` does both,
+    so one step function serves both generations.
+    """
     for user in root["users"].values():
         user.ensure_records()

@@ -9,7 +9,7 @@ from cryptography.fernet import InvalidToken
 
 from ..interfaces import IClock, ICookiePolicy, IKeyring
 from .events import SessionTimedOut
-from .interfaces import IBackoff, ISessionService
+from .interfaces import ISessionService
 from .sessions import NOT_ACTIVITY, SignInSession
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -94,7 +94,6 @@ def start_session(request: Any, user: Any) -> SignedIn:
         request.find_service(IKeyring).encrypt(user.__name__).decode()
     )
     user.record_sign_in(request.find_service(IClock)())
-    request.find_service(IBackoff).succeed(user)
     key = service.key(sid)
     sign_in = SignedIn(user, key, user.sessions[key])
     request.sign_in = sign_in

@@ -210,12 +210,6 @@ class AccountService:
             return self.users.find_by_email(self.email_index(name))
         return self.users.get(normalize_login(name))
 
-    def dummy_hash(self) -> str:
-        """A hash to verify against when no account matches, so a wrong
-        login name takes as long as a wrong password and timing tells
-        nothing. Made on first use, kept by the hasher."""
-        return self.hasher.dummy_hash()
-
     # -- codes -----------------------------------------------------------
 
     def not_me_url(self, code_id: str) -> str:
@@ -271,7 +265,7 @@ class AccountService:
         )
         purpose = {"purpose": flow.kind}
         if result.ok:
-            self.backoff.succeed(user)
+            # The back-off's count resets on this event (users.includeme).
             self.notify(CodeVerified, user, detail=purpose)
             return CodeCheck(True)
         failure = CodeExpired if result.reason == "expired" else CodeFailed
@@ -302,7 +296,8 @@ class AccountService:
         kind of failure."""
         user = self.find_account(name)
         if user is None:
-            self.hasher.verify(self.dummy_hash(), password)
+            # As long as a wrong password takes: timing tells nothing.
+            self.hasher.verify(self.hasher.dummy_hash(), password)
             self.notify(SignInFailed, detail={"reason": "unknown"})
             raise Refused(GENERIC_FAILURE)
         if self.backoff.wait(user, self.clock()):
@@ -313,7 +308,8 @@ class AccountService:
             raise Refused(GENERIC_FAILURE)
         if self.hasher.needs_rehash(user.password_hash):
             user.password_hash = self.hasher.hash(password)
-        self.backoff.succeed(user)
+        # A right password does not reset the back-off: wrong codes after
+        # it keep counting until a code or the whole sign-in succeeds.
         request = self.request
         if not user.email_confirmed:
             flow = Flow(kind="confirm-email", login=user.__name__, next=next_path)
