@@ -18,7 +18,7 @@ from ..interfaces import IMailer
 from .background import BackgroundSender
 from .mailer import Mailer
 from .queue import MailQueue
-from .settings import MailSettings
+from .settings import MAIL, MailSettings
 from .smtp import SMTPTransport
 
 log = logging.getLogger(__name__)
@@ -30,7 +30,10 @@ def log_saved(path: Path) -> None:
 
 
 def mailer_from_settings(settings: Mapping[str, Any]) -> Mailer:
-    mail = MailSettings.from_settings(settings)
+    return mailer_for(MailSettings.from_settings(settings))
+
+
+def mailer_for(mail: MailSettings) -> Mailer:
     if mail.transport == "maildir":
         return Mailer(mail.folder, mail.default_sender, after_commit=log_saved)
     queue = MailQueue(mail.folder, SMTPTransport(mail))
@@ -44,4 +47,5 @@ def mailer_from_settings(settings: Mapping[str, Any]) -> Mailer:
 
 
 def includeme(config) -> None:
-    config.register_service(mailer_from_settings(config.registry.settings), IMailer)
+    values = config.add_settings_schema(MAIL)
+    config.register_service(mailer_for(MailSettings.from_values(values)), IMailer)

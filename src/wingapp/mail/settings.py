@@ -134,7 +134,14 @@ class MailSettings:
     def from_settings(
         cls, settings: Mapping[str, Any], environ: Mapping[str, str] | None = None
     ) -> MailSettings:
-        values = validate(MAIL, settings)
+        return cls.from_values(validate(MAIL, settings), environ)
+
+    @classmethod
+    def from_values(
+        cls, values: Mapping[str, Any], environ: Mapping[str, str] | None = None
+    ) -> MailSettings:
+        """From the typed values of the settings schema, and the password
+        file the environment may name."""
         transport = values["mail.transport"]
         username = values["mail.username"]
         password = _password(
