@@ -188,3 +188,58 @@ def test_generations_4_to_6_spread_what_every_request_wrote(app):
         assert "failures" not in vars(user)
     conn.close()
     db.close()
+
+
+def test_generations_7_and_8_widen_the_trees_a_crowd_adds_to(app):
+    from BTrees.OOBTree import OOBTree
+
+    from wingapp.folder import WideTree
+    from wingapp.users.models import User
+
+    root = make_root(app.registry)
+    root.generation = 6
+    users, codes = root["users"], root["codes"]
+    users.add("old", User(T0))
+    users.by_email["hash-of-old"] = "old"
+    # As databases made before generation 7 hold them: plain OOBTrees.
+    for folder, names in ((users, ("data", "by_email")), (codes, ("data", "newest"))):
+        for name in names:
+            narrow = OOBTree()
+            narrow.update(getattr(folder, name))
+            setattr(folder, name, narrow)
+    db = DB(None)
+    tm = transaction.TransactionManager(explicit=True)
+    conn = db.open(transaction_manager=tm)
+    with tm:
+        conn.root()[ROOT_KEY] = root
+    ran = evolve.evolve(lambda: conn.root()[ROOT_KEY], tm, evolve_steps(app.registry))
+    assert [s.generation for s in ran] == [7, 8]
+    with tm:
+        root = conn.root()[ROOT_KEY]
+        users = root["users"]
+        assert isinstance(users.data, WideTree)
+        assert isinstance(users.by_email, WideTree)
+        assert isinstance(root["codes"].data, WideTree)
+        assert isinstance(root["codes"].newest, WideTree)
+        assert users["old"].created == T0
+        assert users.by_email["hash-of-old"] == "old"
+    conn.close()
+    db.close()
+
+
+def test_a_wide_tree_splits_four_times_less_often():
+    from BTrees.OOBTree import OOBTree
+
+    from wingapp.folder import WideTree, widened
+
+    def buckets(tree):
+        count, bucket = 0, tree._firstbucket
+        while bucket is not None:
+            count, bucket = count + 1, bucket._next
+        return count
+
+    narrow, wide = OOBTree(), WideTree()
+    for n in range(1200):
+        narrow[f"user{n:05d}"] = wide[f"user{n:05d}"] = n
+    assert buckets(wide) * 4 <= buckets(narrow)
+    assert widened(wide) is wide

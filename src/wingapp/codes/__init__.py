@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..interfaces import IClock, IKeyring
-from .evolve import reindex_codes
+from .evolve import reindex_codes, widen_codes
 from .interfaces import ICodeService
 from .models import Codes
 from .services import CodeService
@@ -28,4 +28,5 @@ def includeme(config):
         3, "index the codes by owner, purpose and expiry", reindex_codes
     )
     config.add_evolve_step(5, "spread the codes' index by expiry", reindex_codes)
+    config.add_evolve_step(8, "widen the trees of codes and owners", widen_codes)
     config.scan(".")

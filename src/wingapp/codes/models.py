@@ -9,11 +9,11 @@ from datetime import datetime
 from itertools import islice
 from typing import Any
 
-from BTrees.OOBTree import OOBTree, OOTreeSet
+from BTrees.OOBTree import OOTreeSet
 from persistent import Persistent
 from zope.interface import implementer
 
-from ..folder import Folder
+from ..folder import Folder, WideTree
 from ..interfaces import ICode, ICodes
 
 PURPOSES = ("confirm-email", "sign-in", "reset-password", "change-email")
@@ -99,7 +99,7 @@ class Codes(Folder):
         """(Re)build both indexes from the codes held; also what brings a
         container made before the indexes, or with one timeline, up to
         date."""
-        self.newest = OOBTree()
+        self.newest = WideTree()
         self.timelines = tuple(OOTreeSet() for _ in range(TIMELINES))
         # A container from before the timelines were spread has one.
         vars(self).pop("timeline", None)

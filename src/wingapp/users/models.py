@@ -12,7 +12,7 @@ from persistent import Persistent
 from pyramid.authorization import Allow
 from zope.interface import implementer
 
-from ..folder import Folder
+from ..folder import Folder, WideTree
 from ..interfaces import IUser, IUsers
 from ..permissions import USER_READ, USER_WRITE, user_principal
 
@@ -73,7 +73,7 @@ class Users(Folder):
 
     def __init__(self, title: str = "") -> None:
         super().__init__(title)
-        self.by_email = OOBTree()
+        self.by_email = WideTree()
 
     def find_by_email(self, email_index: str) -> User | None:
         login = self.by_email.get(email_index)
