@@ -109,6 +109,25 @@ def one_tree_log(entries):
     return log
 
 
+@contextlib.contextmanager
+def evolved(app, root):
+    """``root`` stored in a database of its own and brought up to date by
+    the registered steps: yields the steps run and the root, in a
+    transaction."""
+    db = DB(None)
+    tm = transaction.TransactionManager(explicit=True)
+    conn = db.open(transaction_manager=tm)
+    with tm:
+        conn.root()[ROOT_KEY] = root
+    ran = evolve.evolve(lambda: conn.root()[ROOT_KEY], tm, evolve_steps(app.registry))
+    try:
+        with tm:
+            yield ran, conn.root()[ROOT_KEY]
+    finally:
+        conn.close()
+        db.close()
+
+
 T0 = datetime(2026, 2, 1, 9, 0, tzinfo=UTC)
 
 
@@ -133,28 +152,20 @@ def test_the_real_steps_bring_an_old_database_up_to_date(app):
     )
     Folder.add(codes, "c1", code)
     del codes.newest, codes.timelines
-    db = DB(None)
-    tm = transaction.TransactionManager(explicit=True)
-    conn = db.open(transaction_manager=tm)
-    with tm:
-        conn.root()[ROOT_KEY] = root
-    steps = evolve_steps(app.registry)
-    ran = evolve.evolve(lambda: conn.root()[ROOT_KEY], tm, steps)
-    assert [s.generation for s in ran] == [s.generation for s in steps]
-    assert {1, 2, 3, 4, 5, 6} <= {s.generation for s in ran}
-    with tm:
-        root = conn.root()[ROOT_KEY]
+    with evolved(app, root) as (ran, root):
+        steps = evolve_steps(app.registry)
+        assert [s.generation for s in ran] == [s.generation for s in steps]
+        assert {1, 2, 3, 4, 5, 6, 7, 8} <= {s.generation for s in ran}
         assert root["codes"].newest_code("old", "sign-in") is code
         assert [c.__name__ for c in root["codes"].newest_first()] == ["c1"]
         assert len(root.audit) == 0
         user = root["users"]["old"]
         assert len(user.sessions) == 0
         assert (user.failures, user.last_failure, user.last_sign_in) == (2, T0, T0)
-    # Running a step again finds nothing to add.
-    add_audit_log(root)
-    assert root.audit is not None
-    conn.close()
-    db.close()
+        # Running a step again finds nothing to add.
+        audit = root.audit
+        add_audit_log(root)
+        assert root.audit is audit
 
 
 def test_generations_4_to_6_spread_what_every_request_wrote(app):
@@ -169,16 +180,8 @@ def test_generations_4_to_6_spread_what_every_request_wrote(app):
     codes = root["codes"]
     del codes.timelines
     codes.timeline = OOTreeSet()
-    db = DB(None)
-    tm = transaction.TransactionManager(explicit=True)
-    conn = db.open(transaction_manager=tm)
-    with tm:
-        conn.root()[ROOT_KEY] = root
-    steps = evolve_steps(app.registry)
-    ran = evolve.evolve(lambda: conn.root()[ROOT_KEY], tm, steps)
-    assert [s.generation for s in ran if s.generation <= 6] == [4, 5, 6]
-    with tm:
-        root = conn.root()[ROOT_KEY]
+    with evolved(app, root) as (ran, root):
+        assert [s.generation for s in ran if s.generation <= 6] == [4, 5, 6]
         assert len(root.audit.shards) > 1
         assert root.audit.newest(1)[0].login == "old"
         assert not hasattr(root["codes"], "timeline")
@@ -186,8 +189,6 @@ def test_generations_4_to_6_spread_what_every_request_wrote(app):
         user = root["users"]["old"]
         assert user.failures == 2
         assert "failures" not in vars(user)
-    conn.close()
-    db.close()
 
 
 def test_generations_7_and_8_widen_the_trees_a_crowd_adds_to(app):
@@ -207,15 +208,8 @@ def test_generations_7_and_8_widen_the_trees_a_crowd_adds_to(app):
             narrow = OOBTree()
             narrow.update(getattr(folder, name))
             setattr(folder, name, narrow)
-    db = DB(None)
-    tm = transaction.TransactionManager(explicit=True)
-    conn = db.open(transaction_manager=tm)
-    with tm:
-        conn.root()[ROOT_KEY] = root
-    ran = evolve.evolve(lambda: conn.root()[ROOT_KEY], tm, evolve_steps(app.registry))
-    assert [s.generation for s in ran] == [7, 8]
-    with tm:
-        root = conn.root()[ROOT_KEY]
+    with evolved(app, root) as (ran, root):
+        assert [s.generation for s in ran] == [7, 8]
         users = root["users"]
         assert isinstance(users.data, WideTree)
         assert isinstance(users.by_email, WideTree)
@@ -223,8 +217,6 @@ def test_generations_7_and_8_widen_the_trees_a_crowd_adds_to(app):
         assert isinstance(root["codes"].newest, WideTree)
         assert users["old"].created == T0
         assert users.by_email["hash-of-old"] == "old"
-    conn.close()
-    db.close()
 
 
 def test_a_wide_tree_splits_four_times_less_often():
