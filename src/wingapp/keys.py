@@ -1,5 +1,8 @@
 """Secrets kept outside the database, and the keyring built from them.
 
+A secret missing or unreadable stops the start with one line, as a bad
+setting does (:class:`wingapp.settings.SettingsError`).
+
 Three files, each named by a setting or an environment variable (the
 variable wins, so a container or systemd unit can point elsewhere):
 
@@ -24,6 +27,7 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from pyramid.exceptions import ConfigurationError
 
 from .interfaces import IKeyring
+from .settings import SettingsError
 
 KEY_SETTINGS = {
     "session_secret": ("wingapp.session_secret_file", "WINGAPP_SESSION_SECRET_FILE"),
@@ -48,9 +52,11 @@ def key_paths(settings: dict, environ: dict | None = None) -> KeyPaths:
     for field, (setting, variable) in KEY_SETTINGS.items():
         value = environ.get(variable) or settings.get(setting)
         if not value:
-            raise ConfigurationError(
-                f"Set {setting} in the ini file (or {variable} in the "
-                "environment) to the file that holds this secret."
+            raise SettingsError(
+                [
+                    f"Set {setting} in the ini file (or {variable} in the "
+                    "environment) to the file that holds this secret."
+                ]
             )
         found[field] = Path(value)
     return KeyPaths(**found)
@@ -83,12 +89,14 @@ def _read(path: Path) -> str:
     try:
         text = path.read_text(encoding="ascii").strip()
     except FileNotFoundError:
-        raise ConfigurationError(
-            f"The secret file {path} is missing. Create the secrets with "
-            "'wingapp CONFIG init'."
+        raise SettingsError(
+            [
+                f"The secret file {path} is missing. Create the secrets with "
+                "'wingapp CONFIG init'."
+            ]
         ) from None
     if not text:
-        raise ConfigurationError(f"The secret file {path} is empty.")
+        raise SettingsError([f"The secret file {path} is empty."])
     return text
 
 
@@ -146,8 +154,8 @@ def load_keyring(paths: KeyPaths) -> Keyring:
         try:
             Fernet(key)
         except ValueError:
-            raise ConfigurationError(
-                f"{paths.encryption_keys} holds a line that is not a Fernet key."
+            raise SettingsError(
+                [f"{paths.encryption_keys} holds a line that is not a Fernet key."]
             ) from None
     index_key = base64.urlsafe_b64decode(_pad(_read(paths.index_key)))
     return Keyring(session_secret, keys, index_key)

@@ -97,3 +97,15 @@ def test_keyring_needs_a_key():
     with pytest.raises(ConfigurationError):
         Keyring("s", [], b"i")
     assert Keyring("s", [Fernet.generate_key()], b"i").session_secret == "s"
+
+
+def test_a_missing_secret_stops_the_start_with_one_line(settings, key_paths):
+    from wingapp import main
+
+    key_paths.index_key.unlink()
+    with pytest.raises(SystemExit) as stopped:
+        main({}, **settings)
+    assert str(stopped.value) == (
+        f"wingapp: The secret file {key_paths.index_key} is missing. "
+        "Create the secrets with 'wingapp CONFIG init'."
+    )
