@@ -26,7 +26,8 @@ log = logging.getLogger(__name__)
 RETRY = group(
     "retry",
     # Long enough to let the request that won commit; short enough that
-    # three attempts stay well under a second.
+    # the waits of five attempts (at most 50 + 100 + 200 + 400 ms) stay
+    # under a second.
     whole_number("retry.jitter_ms", 50, 0, 1000),
 )
 

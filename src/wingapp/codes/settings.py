@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from wingapp.settings import days, group, seconds, validate, whole_number
+from ..settings import days, group, seconds, validate, whole_number
 
 # SECURITY.md's numbers are the defaults; the ranges only let an operator
 # tighten them: more digits, a shorter life, fewer attempts, a longer

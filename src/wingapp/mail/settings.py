@@ -11,7 +11,7 @@ from typing import Any
 
 import colander
 
-from wingapp.settings import (
+from ..settings import (
     SettingsError,
     WholeNumber,
     boolean,

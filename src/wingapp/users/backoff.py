@@ -12,8 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from wingapp.settings import validate
-
+from ..settings import validate
 from .settings import BACKOFF
 
 

@@ -21,8 +21,7 @@ import argon2
 from argon2.exceptions import InvalidHashError, VerificationError
 from zxcvbn import zxcvbn
 
-from wingapp.settings import validate
-
+from ..settings import validate
 from .settings import PASSWORDS
 
 MIN_LENGTH = 15

@@ -12,6 +12,7 @@ from ..codes.events import CodeExpired, CodeFailed, CodeSent, CodeVerified
 from ..codes.interfaces import ICodeService
 from ..codes.mail import code_message
 from ..codes.services import CodeCooldown
+from ..events import FailedAttempt
 from ..interfaces import IClock, IKeyring, IMailer
 from .events import (
     DeviceTrusted,
@@ -359,12 +360,7 @@ class AccountService:
             raise Refused("That is your address already.")
         # Re-authentication: whoever sits at a signed-in browser must still
         # know the password to move the account to another address.
-        if not self.hasher.verify(user.password_hash, current_password):
-            self.notify(EmailChangeFailed, user, detail={"reason": "current password"})
-            raise Refused(
-                "Your current password is not right.",
-                {"current_password": "Not your current password."},
-            )
+        self.check_current_password(user, current_password, EmailChangeFailed)
         flow = Flow(kind="change-email", login=user.__name__, new_email=email)
         if self.users.find_by_email(index) is not None:
             self.mailer.send(
@@ -401,6 +397,25 @@ class AccountService:
         clear_flow(self.request)
         return result
 
+    # -- passwords -------------------------------------------------------
+
+    def check_current_password(
+        self, user: User, password: str, failure: type[FailedAttempt]
+    ) -> None:
+        """Re-authentication before a sensitive change: a wrong password is
+        refused beside its field and counts towards the back-off."""
+        if not self.hasher.verify(user.password_hash, password):
+            self.notify(failure, user, detail={"reason": "current password"})
+            raise Refused(
+                "Your current password is not right.",
+                {"current_password": "Not your current password."},
+            )
+
+    def check_new_password(self, user: User, password: str) -> None:
+        problems = new_password_problems(user, password, self.keyring)
+        if problems:
+            raise Refused(" ".join(problems), {"password": " ".join(problems)})
+
     # -- password reset and "not me" ---------------------------------------
 
     def request_reset(self, name: str) -> None:
@@ -422,9 +437,7 @@ class AccountService:
         user = self.users.get(flow.login) if flow.login else None
         if user is None:
             return CodeCheck(False, "That code is not right.")
-        problems = new_password_problems(user, password, self.keyring)
-        if problems:
-            raise Refused(" ".join(problems), {"password": " ".join(problems)})
+        self.check_new_password(user, password)
         result = self.check_code(user, flow, entered)
         if not result.ok:
             return result
@@ -452,17 +465,8 @@ class AccountService:
     def change_password(self, user: User, current: str, password: str) -> None:
         """Needs the current password; ends every other session, keeps this
         browser signed in under a new session id, and tells the owner."""
-        if not self.hasher.verify(user.password_hash, current):
-            self.notify(
-                PasswordChangeFailed, user, detail={"reason": "current password"}
-            )
-            raise Refused(
-                "Your current password is not right.",
-                {"current_password": "Not your current password."},
-            )
-        problems = new_password_problems(user, password, self.keyring)
-        if problems:
-            raise Refused(" ".join(problems), {"password": " ".join(problems)})
+        self.check_current_password(user, current, PasswordChangeFailed)
+        self.check_new_password(user, password)
         ended = set_password(
             user, password, hasher=self.hasher, sessions=self.sessions, now=self.clock
         )

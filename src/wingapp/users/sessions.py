@@ -19,8 +19,7 @@ from typing import Any
 from persistent import Persistent
 from ZODB.POSException import ConflictError
 
-from wingapp.settings import validate
-
+from ..settings import validate
 from .settings import TIMEOUTS
 
 ACTIVITY_STEP = timedelta(minutes=1)

@@ -12,7 +12,7 @@ from typing import Any
 
 import colander
 
-from wingapp.settings import choice, group, seconds, whole_number
+from ..settings import choice, group, seconds, whole_number
 
 TWO_STEP_MODES = ("never", "new_ip", "new_device", "new_ip_or_device", "always")
 TWO_STEP = choice("auth.two_step", "new_ip_or_device", TWO_STEP_MODES)

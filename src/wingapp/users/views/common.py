@@ -39,3 +39,10 @@ def shown_again(data: Any) -> dict:
     return {
         k: v for k, v in dict(data).items() if "password" not in k and k != "csrf_token"
     }
+
+
+def wait_for_code(cooldown: Any, then: str = "try again") -> str:
+    """What to say when a new code was asked for too soon."""
+    return (
+        f"A code was sent moments ago. Wait {cooldown.seconds_left} seconds and {then}."
+    )

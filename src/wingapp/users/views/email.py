@@ -15,7 +15,7 @@ from ..flow import load_flow
 from ..forms import ChangeEmailForm, CodeForm, validate
 from ..interfaces import IAccountService
 from ..services import Refused
-from .common import page, restart
+from .common import page, restart, wait_for_code
 
 KIND = "change-email"
 
@@ -62,7 +62,7 @@ class ChangeEmail:
             return self.refuse(e.message, e.errors, shown)
         except CodeCooldown as e:
             return self.refuse(
-                f"A code was sent moments ago. Wait {e.seconds_left} seconds and try again.",
+                wait_for_code(e),
                 form=shown,
             )
         email = flow.new_email

@@ -14,7 +14,12 @@ class SessionUI:
 
     def __init__(self, request: Any) -> None:
         self.request = request
-        self.service = request.find_service(ISessionService)
+
+    @property
+    def service(self) -> Any:
+        # Looked up only when a page shows a session: most pages a visitor
+        # who is not signed in sees never need it.
+        return self.request.find_service(ISessionService)
 
     def timing(self) -> dict[str, str]:
         """What the idle-timeout script needs, as data- attributes."""

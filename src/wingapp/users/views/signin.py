@@ -15,7 +15,7 @@ from ..flow import load_flow, save_flow
 from ..forms import CodeForm, LoginForm, validate
 from ..interfaces import IAccountService, ISessionService
 from ..services import GENERIC_FAILURE, Refused
-from .common import after_sign_in_url, page, restart, shown_again
+from .common import after_sign_in_url, page, restart, shown_again, wait_for_code
 
 
 @view_defaults(context=IRoot, name="login", permission=VIEW)
@@ -67,7 +67,7 @@ class LoginViews:
         except CodeCooldown as e:
             return self.refuse(
                 {"login": data["login"], "next": data["next"]},
-                f"A code was sent moments ago. Wait {e.seconds_left} seconds and try again.",
+                wait_for_code(e),
             )
         if step.flow is not None:
             return HTTPSeeOther(location=request.resource_url(request.root, step.view))
@@ -154,7 +154,7 @@ class VerifyViews:
                 self.template,
                 status=429,
                 title=self.title,
-                message=f"A code was sent moments ago. Wait {e.seconds_left} seconds before asking again.",
+                message=wait_for_code(e, "before asking again"),
             )
         save_flow(request, self.flow)
         request.session.flash(
