@@ -23,6 +23,12 @@ requires = [
     "cryptography",
     "colander",
     "argon2-cffi",
+    # Verifies imported bcrypt hashes until their next sign-in re-hashes them.
+    "bcrypt",
+    # The console import's progress bar.
+    "rich",
+    # Names browsers on each account's activity page ("Firefox on Linux").
+    "ua-parser>=1.0",
     "zxcvbn",
     "orjson",
     "zope.interface",

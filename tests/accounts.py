@@ -11,6 +11,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import transaction
+from pyramid.threadlocal import manager
 from pyramid_services import find_service_factory
 
 from wingapp.interfaces import IClock, IKeyring
@@ -53,18 +54,24 @@ def add_user(
     db = registry._zodb_databases[""]
     tm = transaction.TransactionManager(explicit=True)
     conn = db.open(transaction_manager=tm)
-    with tm:
-        create_user(
-            conn.root()["wingapp"]["users"],
-            login,
-            email_address or f"{login}@example.org",
-            password,
-            hasher=service(registry, IPasswordHasher),
-            keyring=service(registry, IKeyring),
-            now=service(registry, IClock),
-            roles=roles,
-            email_confirmed=confirmed,
-        )
+    # The folder's ObjectAdded goes to the current registry, as in a
+    # request or a console script: the users catalog hears of the account.
+    manager.push({"registry": registry, "request": None})
+    try:
+        with tm:
+            create_user(
+                conn.root()["wingapp"]["users"],
+                login,
+                email_address or f"{login}@example.org",
+                password,
+                hasher=service(registry, IPasswordHasher),
+                keyring=service(registry, IKeyring),
+                now=service(registry, IClock),
+                roles=roles,
+                email_confirmed=confirmed,
+            )
+    finally:
+        manager.pop()
     conn.close()
 
 
@@ -138,3 +145,12 @@ def not_me_link(maildir: Path) -> str:
     match = re.search(r"http://example\.com(/not-me\?\S+)", body(messages(maildir)[-1]))
     assert match, "the last mail has no 'this wasn't me' link"
     return match.group(1)
+
+
+def admin_browser(app: Any, login: str = "root", **client: Any) -> Any:
+    """A browser signed in as a new admin ``login`` (with two-step sign-in
+    off, as the admin tests set it)."""
+    add_user(app, login, roles=("user", "admin"))
+    admin = browser(app, **client)
+    sign_in(admin, login, status=303)
+    return admin

@@ -44,6 +44,7 @@ def main(global_config, **settings):
         config.include(".users")
         config.include(".codes")
         config.include(".reports")
+        config.include(".admin")
         # Last: it opens the database, which nothing above needs, and which
         # a start refused by a bad setting would otherwise leave open.
         config.include("pyramid_zodbconn")

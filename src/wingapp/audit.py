@@ -19,7 +19,7 @@ from BTrees.Length import Length
 from BTrees.LOBTree import LOBTree
 from persistent import Persistent
 
-from .events import FAILURE, IRecordedEvent
+from .events import FAILURE, EntryRecorded, IRecordedEvent
 from .interfaces import IClock, IKeyring
 from .txn import keep_changes_on_error
 
@@ -175,7 +175,8 @@ def record(event: IRecordedEvent) -> None:
         ua_token=keyring.encrypt(agent) if agent else None,
         detail=event.detail,
     )
-    request.root.audit.append(entry)
+    key = request.root.audit.append(entry)
+    request.registry.notify(EntryRecorded(entry, key, request))
 
 
 def add_audit_log(root: Any) -> None:

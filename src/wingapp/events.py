@@ -72,6 +72,23 @@ class AdminAction(RecordedEvent):
     kind: ClassVar[str] = "admin-action"
 
 
+class IEntryRecorded(Interface):
+    """An event was written to the event log; indexes of the log (each
+    user's own history, the reports' counters) follow from here."""
+
+    entry = Attribute("The log entry (persistent, shared by reference).")
+    key = Attribute("Its key in the log: (shard, time key).")
+    request = Attribute("The request it was recorded in.")
+
+
+@implementer(IEntryRecorded)
+@dataclass(frozen=True)
+class EntryRecorded:
+    entry: Any
+    key: tuple[int, int]
+    request: Any
+
+
 class IObjectEvent(Interface):
     object = Attribute("The resource added or removed.")
     parent = Attribute("The folder it was added to or removed from.")

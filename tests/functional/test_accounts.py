@@ -677,6 +677,13 @@ def test_wrong_current_passwords_count_towards_the_back_off(app, testapp, clock)
     for _ in range(5):
         change_form(testapp, current="not my password at all").submit(status=400)
     assert events(app, "lockout") == [("lockout", "failure", "ada")]
+    # While the account waits, even the right password is not checked, and
+    # nothing more is counted: the guessing stops here.
+    page = change_form(testapp).submit(status=400)
+    assert "wait a few minutes" in page.text
+    assert len(events(app, "password-change")) == 5
+    clock.advance(minutes=2)
+    change_form(testapp).submit(status=303)
 
 
 def reset_page(testapp, login="ada"):

@@ -9,6 +9,7 @@ import pytest
 from pyramid import testing
 from pyramid.httpexceptions import HTTPBadRequest
 from pyramid.request import apply_request_extensions
+from webob.multidict import MultiDict
 
 from tests.accounts import service, sign_in, with_root
 from tests.conftest import use_service
@@ -55,7 +56,8 @@ def filled(app, dbroot, tm, keyring):
 
 def as_admin(config, context, **params):
     config.testing_securitypolicy(userid="admin", permissive=True)
-    request = testing.DummyRequest(params=params)
+    # A multidict, as a real request's query is.
+    request = testing.DummyRequest(params=MultiDict(params), path="/codes/")
     request.context = context
     # What the app adds to every request, so the layout can draw the page.
     apply_request_extensions(request)
@@ -65,17 +67,16 @@ def as_admin(config, context, **params):
 def test_admin_lists_codes_newest_first_in_pages(config, dbroot, tm, filled):
     with tm:
         codes = dbroot()["codes"]
-        data = CodesViews(codes, as_admin(config, codes, size="10")).json()
+        data = CodesViews(codes, as_admin(config, codes, limit="10")).json()
         assert data["type"] == "codes"
         assert data["length"] == 25
-        assert (data["page"], data["size"], data["state"], data["purpose"]) == (
-            1,
+        assert (data["limit"], data["order_by"], data["state"], data["purpose"]) == (
             10,
+            "-expires",
             None,
             None,
         )
-        assert data["previous"] is None
-        assert data["next"] == "http://example.com/codes/?page=2&size=10"
+        assert data["next_cursor"] is not None
         assert [i["owner"] for i in data["items"][:2]] == ["reader19", "reader18"]
         item = data["items"][0]
         assert set(item) == {
@@ -90,31 +91,45 @@ def test_admin_lists_codes_newest_first_in_pages(config, dbroot, tm, filled):
             "state",
         }
         assert item["url"] == f"http://example.com/codes/{item['name']}/"
-        last = CodesViews(codes, as_admin(config, codes, page="3", size="10")).json()
-        assert [i["owner"] for i in last["items"]] == [
-            f"user{i}" for i in range(4, -1, -1)
-        ]
-        assert last["next"] is None
-        assert last["previous"] == "http://example.com/codes/?page=2&size=10"
+        cursor = data["next_cursor"]
+        second = CodesViews(codes, as_admin(config, codes, cursor=cursor)).json()
+        assert second["limit"] == 50
+        assert [i["owner"] for i in second["items"][:2]] == ["reader09", "reader08"]
+        assert second["next_cursor"] is None
+        assert len(second["items"]) == 15
+        oldest = CodesViews(
+            codes, as_admin(config, codes, limit="5", order_by="expires")
+        ).json()
+        assert [i["owner"] for i in oldest["items"]] == [f"user{i}" for i in range(5)]
 
 
 def test_admin_filters_by_state_and_purpose(config, dbroot, tm, filled):
     with tm:
         codes = dbroot()["codes"]
-        request = as_admin(config, codes, state="expired", purpose="sign-in", size="2")
+        request = as_admin(config, codes, state="expired", purpose="sign-in", limit="2")
         data = CodesViews(codes, request).json()
         assert [i["owner"] for i in data["items"]] == ["user3", "user2"]
         assert {i["state"] for i in data["items"]} == {"expired"}
-        assert data["next"] == (
-            "http://example.com/codes/?page=2&size=2&state=expired&purpose=sign-in"
+        assert data["length"] is None
+        request = as_admin(
+            config,
+            codes,
+            state="expired",
+            purpose="sign-in",
+            limit="2",
+            cursor=data["next_cursor"],
         )
+        rest = CodesViews(codes, request).json()
+        assert [i["owner"] for i in rest["items"]] == ["user1", "user0"]
+        assert rest["next_cursor"] is None
         used = CodesViews(codes, as_admin(config, codes, state="used")).json()
         assert [(i["owner"], i["state"]) for i in used["items"]] == [("user4", "used")]
         # The empty choice of the form means "any".
         anything = CodesViews(
             codes, as_admin(config, codes, state="", purpose="")
         ).json()
-        assert len(anything["items"]) == 20
+        assert len(anything["items"]) == 25
+        assert anything["length"] == 25
 
 
 @pytest.mark.parametrize(
@@ -122,8 +137,10 @@ def test_admin_filters_by_state_and_purpose(config, dbroot, tm, filled):
     [
         ({"state": "gone"}, "state"),
         ({"purpose": "login"}, "purpose"),
-        ({"page": "0"}, "page"),
-        ({"size": "101"}, "size"),
+        ({"limit": "0"}, "limit"),
+        ({"limit": "501"}, "limit"),
+        ({"page": "2"}, "page"),
+        ({"size": "10"}, "size"),
     ],
 )
 def test_bad_filters_are_a_400_naming_the_parameter(config, dbroot, tm, params, named):
@@ -168,17 +185,20 @@ def test_admin_pages_in_the_layout(app, testapp, filled):
     )
     use_service(registry, never, ITrustService)
     sign_in(testapp, "admin", status=303)
-    html = testapp.get("/codes/?size=5&purpose=sign-in").text
+    html = testapp.get("/codes/?limit=5&purpose=sign-in").text
     assert "<h1>Codes</h1>" in html
     assert 'class="site-header"' in html
     assert html.count("<td>sign-in</td>") == 5
     assert "<td>user4</td>" in html
     assert '<option value="sign-in" selected="selected">sign-in</option>' in html
     assert '<option value="used">used</option>' in html
-    assert 'rel="prev"' not in html
+    assert "First page" not in html
     assert 'rel="next"' not in html
-    html = testapp.get("/codes/?size=10").text
-    assert 'rel="next" href="http://example.com/codes/?page=2&amp;size=10"' in html
+    html = testapp.get("/codes/?limit=10").text
+    assert (
+        'rel="next" href="http://example.com/codes/?limit=10&amp;order_by=-expires&amp;cursor='
+        in html
+    )
     assert "No codes match." in testapp.get("/codes/?state=cancelled").text
 
     (used,) = testapp.get("/codes/?state=used", headers=JSON).json["items"]

@@ -116,10 +116,10 @@ def test_forbidden_page_sends_to_sign_in_and_back_under_the_mount(wing):
 
 def test_folder_listing_links_under_the_mount(wing):
     sign_in(wing, "root")
-    listing = wing.get("/users/", params={"size": 1})
+    listing = wing.get("/users/", params={"limit": 1})
     found = assert_all_under(listing)
-    assert BASE + "users/alice/" in found
-    assert any(u.startswith(BASE + "users/?") and "page=2" in u for u in found)
+    assert BASE + "users/alice/@@admin" in found
+    assert any(u.startswith(BASE + "users/?") and "cursor=" in u for u in found)
     data = wing.get("/users/", headers=JSON).json
     assert data["url"] == BASE + "users/"
     assert {item["url"] for item in data["items"]} == {
@@ -146,7 +146,7 @@ def test_virtual_root_listing_and_user_pages(wing):
     listing = wing.get("/", headers=VROOT)
     assert "<h1>Users</h1>" in listing.text
     found = urls_in(listing)
-    assert BASE + "alice/" in found
+    assert BASE + "alice/@@admin" in found
     assert BASE + "static/css/wingapp.css" in found
     data = wing.get("/", headers={**VROOT, **JSON}).json
     assert data["url"] == BASE

@@ -96,10 +96,14 @@ class Site:
 
 @contextlib.contextmanager
 def served_site(
-    tmp_path: Path, settings: dict[str, str], users: dict[str, str]
+    tmp_path: Path,
+    settings: dict[str, str],
+    users: dict[str, str],
+    admins: tuple[str, ...] = (),
 ) -> Iterator[Site]:
     """`pserve` on a free port with a fresh database holding ``users``
-    (login -> password), as `make run` would serve it."""
+    (login -> password; those named in ``admins`` get the admin role), as
+    `make run` would serve it."""
     port = free_port()
     ini = write_ini(tmp_path / "browser.ini", settings, port=port)
     subprocess.run(
@@ -114,6 +118,7 @@ def served_site(
                 login,
                 "--email",
                 f"{login}@example.org",
+                *(["--admin"] if login in admins else []),
             ],
             input=password + "\n",
             capture_output=True,

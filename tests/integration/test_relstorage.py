@@ -126,9 +126,9 @@ def test_production_ini_on_postgresql(tmp_path, database):
         assert root.sign_in("admin", admin).status == 303
         listing = root.get("/users/")
         assert listing.status == 200
-        assert f'href="{site}/users/alice/"' in listing.text
-        assert f'href="{site}/users/bob/"' in listing.text
-        assert f'href="{site}/users/carol/"' in listing.text
+        assert f'href="{site}/users/alice/@@admin"' in listing.text
+        assert f'href="{site}/users/bob/@@admin"' in listing.text
+        assert f'href="{site}/users/carol/@@admin"' in listing.text
 
         # RelStorage packs while the site runs.
         packed = wingapp(ini, "pack")

@@ -3,12 +3,14 @@ from __future__ import annotations
 import hashlib
 import threading
 
+import argon2
 import pytest
 
 from wingapp.users.passwords import (
     PasswordHasher,
     _ab64_encode,
     generate_password,
+    imported_hash_problem,
     password_problems,
     strength,
 )
@@ -150,3 +152,86 @@ def test_concurrent_hashes_are_bounded():
     for t in threads:
         t.join()
     assert 1 <= peak <= 2
+
+
+# -- imported hashes ------------------------------------------------------------
+
+
+def bcrypt_hash(password: str, prefix: str = "$2b$") -> str:
+    import bcrypt
+
+    made = bcrypt.hashpw(password.encode(), bcrypt.gensalt(4)).decode()
+    return prefix + made[4:]
+
+
+@pytest.mark.parametrize("prefix", ["$2b$", "$2a$", "$2y$"])
+def test_bcrypt_hashes_verify_and_need_a_rehash(prefix):
+    stored = bcrypt_hash(GOOD, prefix)
+    hasher = fast()
+    assert hasher.verify(stored, GOOD)
+    assert not hasher.verify(stored, GOOD + "!")
+    assert hasher.needs_rehash(stored)
+    assert fast(scheme="pbkdf2-sha512").needs_rehash(stored)
+
+
+def test_bcrypt_reads_the_first_72_bytes_as_the_old_system_did():
+    long = GOOD * 3
+    assert len(long.encode()) > 72
+    stored = bcrypt_hash(long[:72])
+    assert fast().verify(stored, long)
+
+
+def test_a_malformed_bcrypt_hash_never_verifies():
+    assert not fast().verify("$2b$04$tooshort", GOOD)
+    assert not fast().verify("$2b$04$" + "é" * 53, GOOD)
+
+
+@pytest.mark.parametrize("kind", [argon2.Type.ID, argon2.Type.I, argon2.Type.D])
+def test_argon2_hashes_of_any_parameters_verify(kind):
+    other = argon2.PasswordHasher(
+        time_cost=1, memory_cost=8192, parallelism=2, type=kind
+    ).hash(GOOD)
+    hasher = fast()
+    assert hasher.verify(other, GOOD)
+    assert hasher.needs_rehash(other)
+    assert not hasher.needs_rehash(hasher.hash(GOOD))
+
+
+def pbkdf2(iterations: int) -> str:
+    salt = b"0123456789abcdef"
+    digest = hashlib.pbkdf2_hmac("sha512", GOOD.encode(), salt, iterations)
+    return f"$pbkdf2-sha512${iterations}${_ab64_encode(salt)}${_ab64_encode(digest)}"
+
+
+def test_accepted_imported_hashes():
+    assert imported_hash_problem(fast().hash(GOOD)) is None
+    assert (
+        imported_hash_problem(argon2.PasswordHasher(type=argon2.Type.I).hash("x"))
+        is None
+    )
+    assert imported_hash_problem(pbkdf2(25000)) is None
+    assert imported_hash_problem(bcrypt_hash(GOOD)) is None
+    assert imported_hash_problem(bcrypt_hash(GOOD, "$2y$")) is None
+
+
+@pytest.mark.parametrize(
+    ("stored", "reason"),
+    [
+        ("", "not in a form we accept"),
+        (GOOD, "not in a form we accept"),
+        ("$1$salt$md5crypt", "not in a form we accept"),
+        ("$argon2id$v=19$m=65536,t=3,p=4$c2FsdA", "not in a form we accept"),
+        ("$pbkdf2-sha256$29000$c2FsdHNhbHQ$" + "a" * 43, "not in a form we accept"),
+        ("$argon2id$v=19$m=2097152,t=3,p=4$c2FsdHNhbHRzYWx0$" + "A" * 43, "1 GiB"),
+        ("$argon2id$v=19$m=65536,t=21,p=4$c2FsdHNhbHRzYWx0$" + "A" * 43, "time cost"),
+        ("$argon2id$v=19$m=65536,t=3,p=65$c2FsdHNhbHRzYWx0$" + "A" * 43, "parallelism"),
+        (pbkdf2(1).replace("$1$", "$0$"), "iteration count"),
+        (pbkdf2(1).replace("$1$", "$5000001$"), "iteration count"),
+        ("$2b$03$" + "a" * 53, "cost must be 4 to 16"),
+        ("$2b$17$" + "a" * 53, "cost must be 4 to 16"),
+    ],
+)
+def test_refused_imported_hashes_say_why(stored, reason):
+    problem = imported_hash_problem(stored)
+    assert problem is not None
+    assert reason in problem

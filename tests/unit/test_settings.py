@@ -89,6 +89,9 @@ def test_timeouts_may_only_be_tightened():
     assert refusal(USERS, {"session.absolute_timeout": "43201"}) == (
         "session.absolute_timeout must be from 20 to 43200 seconds; got 43201."
     )
+    assert refusal(USERS, {"auth.reauth_after": "901"}) == (
+        "auth.reauth_after must be from 60 to 900 seconds; got 901."
+    )
 
 
 def test_the_warning_comes_before_the_idle_timeout():
@@ -231,11 +234,13 @@ def test_the_defaults_are_security_md_numbers():
         cap=timedelta(minutes=15),
         reset_after=timedelta(hours=12),
     )
-    # Idle 30 minutes, absolute 12 hours, warned 2 minutes before.
+    # Idle 30 minutes, absolute 12 hours, warned 2 minutes before; the
+    # password again before a sensitive change after 15 minutes.
     assert Timeouts.from_settings({}) == Timeouts(
         idle=timedelta(minutes=30),
         absolute=timedelta(hours=12),
         warning=timedelta(minutes=2),
+        reauth=timedelta(minutes=15),
     )
     # 6 digits, 10 minutes, a new one after 60 s, 5 tries.
     assert CodeSettings.from_settings({}) == CodeSettings(

@@ -7,6 +7,8 @@ import threading
 import pytest
 from pyramid import testing
 from pyramid.httpexceptions import HTTPBadRequest
+from pyramid.request import apply_request_extensions
+from webob.multidict import MultiDict
 
 from wingapp.folder import Folder
 from wingapp.renderers import json_renderer_factory
@@ -29,39 +31,42 @@ def root(app):
 
 def as_admin(config, **params):
     config.testing_securitypolicy(userid="admin", permissive=True)
-    return testing.DummyRequest(params=params)
+    request = testing.DummyRequest(params=MultiDict(params))
+    apply_request_extensions(request)
+    return request
 
 
 def test_listing_pages_and_sorts(config, root):
-    request = as_admin(config, page="2", size="20", sort="-name")
+    request = as_admin(config, limit="20", order_by="-name")
     data = FolderViews(root["users"], request).json()
-    assert data["length"] == 45
-    assert data["pages"] == 3
-    assert data["page"] == 2
-    assert [i["name"] for i in data["items"]][:2] == ["user24", "user23"]
+    assert (data["length"], data["limit"], data["order_by"]) == (45, 20, "-name")
+    assert [i["name"] for i in data["items"]][:2] == ["user44", "user43"]
     assert data["items"][0] == {
-        "name": "user24",
+        "name": "user44",
         "type": "thing",
-        "url": "http://example.com/users/user24/",
+        "url": "http://example.com/users/user44/",
     }
+    assert data["next_cursor"]
 
 
 def test_listing_html_offers_page_links(config, root):
-    request = as_admin(config)
+    request = as_admin(config, limit="20")
     data = FolderViews(root["users"], request).html()
     assert len(data["items"]) == 20
-    assert data["page_url"](2, 20, "name") == (
-        "http://example.com/users/?page=2&size=20&sort=name"
+    assert data["order_url"]("-name") == (
+        "http://example.com/users/?limit=20&order_by=-name"
     )
+    assert "cursor=" in data["next_url"]
 
 
 @pytest.mark.parametrize(
     ("params", "named"),
     [
-        ({"page": "0"}, "page"),
-        ({"page": "x"}, "page"),
-        ({"size": "1000"}, "size"),
-        ({"sort": "age"}, "sort"),
+        ({"limit": "0"}, "limit"),
+        ({"limit": "x"}, "limit"),
+        ({"limit": "501"}, "limit"),
+        ({"order_by": "age"}, "order_by"),
+        ({"page": "2"}, "page"),
     ],
 )
 def test_bad_listing_parameters_are_a_400_naming_them(config, root, params, named):
@@ -73,7 +78,7 @@ def test_bad_listing_parameters_are_a_400_naming_them(config, root, params, name
 def test_empty_folder_has_one_page(config):
     folder = Folder()
     data = FolderViews(folder, as_admin(config)).json()
-    assert (data["length"], data["pages"], data["items"]) == (0, 1, [])
+    assert (data["length"], data["items"], data["next_cursor"]) == (0, [], None)
 
 
 def test_home_json_lists_containers_for_admins(config, root):

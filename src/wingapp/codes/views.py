@@ -6,26 +6,32 @@ admin, since it is all an offline guess at the digits would need.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-import colander
 from pyramid.view import view_config, view_defaults
 
 from ..interfaces import IClock, ICode, ICodes
 from ..permissions import ADMIN_CODES_READ
-from ..views.folder import PageQuery, parse_query
+from ..views.folder import (
+    HIGH,
+    Listing,
+    Orders,
+    answer,
+    html_links,
+    one_of,
+    page_of,
+    parse_listing,
+    parse_moment,
+    walk,
+)
 from .models import PURPOSES, STATES, Code
 
-
-class CodeListingQuery(PageQuery):
-    # An empty value (the form's "any") means no filter.
-    state = colander.SchemaNode(
-        colander.String(), missing=None, validator=colander.OneOf(STATES)
-    )
-    purpose = colander.SchemaNode(
-        colander.String(), missing=None, validator=colander.OneOf(PURPOSES)
-    )
+# The codes' timelines are keyed (-expiry, id): walked forwards, the newest
+# first, which is "-expires".
+ORDERS = Orders({"expires": parse_moment}, default="-expires")
+FILTERS = {"state": one_of(STATES), "purpose": one_of(PURPOSES)}
 
 
 def format_time(when: datetime) -> str:
@@ -52,49 +58,53 @@ class CodesViews:
         self.context = context
         self.request = request
 
-    def listing(self) -> dict:
-        query = parse_query(CodeListingQuery(), self.request.GET)
-        page, size = query["page"], query["size"]
+    def listing(self) -> tuple[Listing, dict]:
+        listing = parse_listing(self.request, ORDERS, FILTERS)
         now = self.request.find_service(IClock)()
-        codes, more = self.context.select(
-            now,
-            state=query["state"],
-            purpose=query["purpose"],
-            offset=(page - 1) * size,
-            limit=size,
+        keys = self._matching(listing, now)
+        found, after = page_of(keys, listing.limit)
+        filtered = any(v is not None for v in listing.filters.values())
+        data = answer(
+            self.request,
+            self.context,
+            listing,
+            [code_metadata(self.context[name], now, self.request) for _, name in found],
+            after,
+            # Counting what a filter lets through would read every code.
+            length=None if filtered else len(self.context),
+            **listing.filters,
         )
-        return {
-            "type": "codes",
-            "name": self.context.__name__,
-            "title": self.context.title,
-            "url": self.request.resource_url(self.context),
-            "length": len(self.context),
-            "page": page,
-            "size": size,
-            "state": query["state"],
-            "purpose": query["purpose"],
-            "previous": self._page_url(query, page - 1) if page > 1 else None,
-            "next": self._page_url(query, page + 1) if more else None,
-            "items": [code_metadata(code, now, self.request) for code in codes],
-        }
+        return listing, data
 
-    def _page_url(self, query: dict, page: int) -> str:
-        # Paging keeps the filters; filters left empty stay out of the link.
-        params = {"page": page, "size": query["size"]}
-        params.update(
-            (key, query[key]) for key in ("state", "purpose") if query[key] is not None
+    def _matching(self, listing: Listing, now: datetime) -> Iterator[Any]:
+        """The timeline keys of the codes the filters let through, in the
+        listing's order. Without a filter no code is loaded to be skipped."""
+        start = listing.start
+        newest_first = listing.descending
+        if start is not None:
+            moment = -start.timestamp()
+            start = (moment,) if newest_first else (moment, HIGH)
+        keys = walk(self.context.timelines, not newest_first, listing.after, start)
+        state, purpose = listing.filters["state"], listing.filters["purpose"]
+        if state is None and purpose is None:
+            return keys
+        return (
+            key
+            for key in keys
+            if (purpose is None or self.context[key[1]].purpose == purpose)
+            and (state is None or self.context[key[1]].status(now) == state)
         )
-        return self.request.resource_url(self.context, query=params)
 
     @view_config(renderer="wingapp:templates/codes/listing.pt")
     def html(self) -> dict:
-        data = self.listing()
+        listing, data = self.listing()
+        data.update(html_links(self.request, self.context, listing, data))
         data.update(states=STATES, purposes=PURPOSES, format_time=format_time)
         return data
 
     @view_config(json=True, renderer="json")
     def json(self) -> dict:
-        return self.listing()
+        return self.listing()[1]
 
 
 @view_defaults(context=ICode, permission=ADMIN_CODES_READ)

@@ -90,4 +90,8 @@ def includeme(config) -> None:
     config.add_view_deriver(activity_view, under=INGRESS, over="secured_view")
     config.add_request_method(current_sign_in, "sign_in", reify=True)
     config.add_request_method(signed_in_user, "signed_in_user", reify=True)
+    # The admin listing's indexes, and each account's own history: both
+    # follow the events, and wire themselves.
+    config.include(".catalog")
+    config.include(".activity")
     config.scan(".")

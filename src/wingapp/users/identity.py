@@ -9,7 +9,7 @@ from cryptography.fernet import InvalidToken
 
 from ..interfaces import IClock, ICookiePolicy, IKeyring
 from .events import SessionTimedOut
-from .interfaces import ISessionService
+from .interfaces import IAccountService, ISessionService
 from .sessions import NOT_ACTIVITY, SignInSession
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -42,6 +42,11 @@ def current_sign_in(request: Any) -> SignedIn | None:
     if found is None:
         return None
     user, sid = found
+    if user.disabled:
+        # Disabling ends every session; one that started meanwhile (or a
+        # record that survived) signs no one in either. Nothing is written:
+        # the browser simply is not signed in.
+        return None
     service = request.find_service(ISessionService)
     key = service.key(sid)
     record = user.sessions.get(key)
@@ -69,6 +74,26 @@ def current_sign_in(request: Any) -> SignedIn | None:
 def signed_in_user(request: Any) -> Any:
     sign_in = request.sign_in
     return None if sign_in is None else sign_in.user
+
+
+def reauth_prompt(request: Any) -> str | None:
+    """Before a sensitive change by whoever is signed in: what to ask them
+    if their sign-in is too old to make it without the password again
+    (ASVS 3.7.1), else None. A form shows its password field only then."""
+    return request.find_service(ISessionService).reauth_prompt(request.sign_in.record)
+
+
+def reauthenticate(request: Any, password: str, failure: type) -> None:
+    """Check the password that the signed-in person gave again; note the
+    time in their session, so the changes that follow within
+    ``auth.reauth_after`` need it no more. A wrong one raises ``Refused``
+    (message beside ``current_password``) and is recorded as ``failure``,
+    a failed attempt on their account that counts towards its back-off."""
+    sign_in = request.sign_in
+    request.find_service(IAccountService).check_current_password(
+        sign_in.user, password, failure
+    )
+    request.find_service(ISessionService).reauthenticated(sign_in.record)
 
 
 def stale_session_key(request: Any) -> tuple[Any, str] | None:

@@ -6,9 +6,11 @@ The bodies are templates in ``templates/mail/``.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import timedelta
 from email.message import EmailMessage
 from typing import Any
 
+from ..codes.mail import _duration as duration
 from ..interfaces import IClock, IKeyring, IMailer
 from ..mail.templates import one_line, templated_message, utc_minute
 
@@ -75,3 +77,34 @@ def email_changed_message(request: Any, user: Any, old_address: str) -> EmailMes
             "reset_url": _reset_url(request),
         },
     )
+
+
+CODE_LINK_SUBJECTS = {
+    "welcome": "Your new wingapp account: set your password",
+    "forced-reset": "Set a new password for your wingapp account",
+    "confirm": "Confirm your email address for wingapp",
+}
+
+
+def code_link_message(
+    request: Any, user: Any, purpose: str, code: str, link: str, lifetime: timedelta
+) -> EmailMessage:
+    """A code an administrator had sent, with the link that opens the page
+    to enter it: ``purpose`` is "welcome", "forced-reset" or "confirm"."""
+    message = notice(
+        request,
+        "code_link",
+        user.email(request.find_service(IKeyring)),
+        CODE_LINK_SUBJECTS[purpose],
+        {
+            "purpose": purpose,
+            "login": user.__name__,
+            "site": request.application_url,
+            "code": code,
+            "link": link,
+            "lifetime": duration(lifetime),
+            "when": utc_minute(request.find_service(IClock)()),
+        },
+    )
+    message["Auto-Submitted"] = "auto-generated"
+    return message

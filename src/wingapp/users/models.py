@@ -7,6 +7,7 @@ import unicodedata
 from datetime import datetime
 from typing import Any
 
+from BTrees.LOBTree import LOBTree
 from BTrees.OOBTree import OOBTree
 from persistent import Persistent
 from pyramid.authorization import Allow
@@ -15,11 +16,19 @@ from zope.interface import implementer
 from ..folder import Folder, WideTree
 from ..interfaces import IUser, IUsers
 from ..permissions import USER_READ, USER_WRITE, user_principal
+from .catalog import UserCatalog
 
 LOGIN_PATTERN = re.compile(r"[^\W_][\w.-]{1,30}[^\W_]\Z")
 EMAIL_PATTERN = re.compile(r"[^@\s]{1,64}@[^@\s.]+(\.[^@\s.]+)+\Z")
 MAX_EMAIL_LENGTH = 254
 ROLES = ("user", "admin")
+
+# What the admin listing filters by; an account is in exactly one.
+ACTIVE = "active"
+DISABLED = "disabled"
+UNCONFIRMED = "unconfirmed"
+MUST_RESET = "must-reset"
+STATES = (ACTIVE, DISABLED, UNCONFIRMED, MUST_RESET)
 
 
 class AccountError(ValueError):
@@ -68,12 +77,23 @@ class Users(Folder):
     """Accounts, each held under its normalised login name.
 
     ``by_email`` maps the keyed hash of an address to a login; the address
-    itself is only ever stored encrypted, on the user.
+    itself is only ever stored encrypted, on the user. ``catalog`` sorts
+    and filters the accounts for the admin listing
+    (:class:`~wingapp.users.catalog.UserCatalog`); subscribers keep it up
+    to date, not this class.
     """
 
     def __init__(self, title: str = "") -> None:
         super().__init__(title)
         self.by_email = WideTree()
+        self.rebuild_catalog()
+
+    def rebuild_catalog(self) -> None:
+        """A new catalog holding every account (also how a container made
+        before the catalog gets one)."""
+        self.catalog = UserCatalog(STATES, ROLES)
+        for user in self.values():
+            self.catalog.index(user)
 
     def find_by_email(self, email_index: str) -> User | None:
         login = self.by_email.get(email_index)
@@ -149,6 +169,11 @@ class User(Persistent):
 
     __name__: str | None = None
     __parent__: Any = None
+    # Class defaults, so accounts stored before these existed read them.
+    disabled = False
+    # Set by an admin's forced reset, or an import without a password:
+    # until a reset code is used, the password does not let anyone in.
+    must_reset = False
 
     def __init__(self, created: datetime, roles: tuple[str, ...] = ("user",)) -> None:
         self.created = created
@@ -171,6 +196,10 @@ class User(Persistent):
         if getattr(self, "trusted_networks", None) is None:
             # keyed hash of a network -> Trusted
             self.trusted_networks = OOBTree()
+        if getattr(self, "activity", None) is None:
+            # time key -> the event log's Entry (the same object): the
+            # account's own history, for its activity page
+            self.activity = LOBTree()
         # Before they had records of their own, the back-off count and the
         # last sign-in were attributes of the account, which every sign-in
         # and every failure then wrote.
@@ -181,6 +210,18 @@ class User(Persistent):
             )
         if "sign_in_time" not in state:
             self.sign_in_time = LatestTime(state.pop("last_sign_in", None))
+
+    @property
+    def state(self) -> str:
+        """One of :data:`STATES`; a disabled account is disabled whatever
+        else holds."""
+        if self.disabled:
+            return DISABLED
+        if not self.email_confirmed:
+            return UNCONFIRMED
+        if self.must_reset:
+            return MUST_RESET
+        return ACTIVE
 
     @property
     def failures(self) -> int:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 import secrets
 import threading
 import unicodedata
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import argon2
+import bcrypt
 from argon2.exceptions import InvalidHashError, VerificationError
 from zxcvbn import zxcvbn
 
@@ -32,6 +34,34 @@ MIN_SCORE = 3
 SCORED_PREFIX = 100
 
 PBKDF2_PREFIX = "$pbkdf2-sha512$"
+ARGON2ID_PREFIX = "$argon2id$"
+BCRYPT_PREFIXES = ("$2a$", "$2b$", "$2y$")
+# bcrypt reads only the first 72 bytes of a password; the systems that made
+# the hashes we import cut longer ones there, so verifying does the same.
+BCRYPT_MAX_BYTES = 72
+
+# The forms an import accepts. Salts and digests are checked for their
+# alphabet and a plausible length; the library checks the rest at sign-in.
+ARGON2_HASH = re.compile(
+    r"\$argon2(?:id|i|d)\$v=19\$m=(\d{1,10}),t=(\d{1,10}),p=(\d{1,3})"
+    r"\$[A-Za-z0-9+/]{11,}\$[A-Za-z0-9+/]{16,}\Z"
+)
+PBKDF2_HASH = re.compile(
+    r"\$pbkdf2-sha512\$(\d{1,10})\$[./A-Za-z0-9]{11,}\$[./A-Za-z0-9]{86}\Z"
+)
+BCRYPT_HASH = re.compile(r"\$2[aby]\$(\d\d)\$[./A-Za-z0-9]{53}\Z")
+# An imported hash is verified at its own cost at the next sign-in: these
+# bounds keep one hash from taking more than a second or two, or a burst of
+# sign-ins from exhausting memory (SECURITY.md bounds concurrent hashing).
+MAX_ARGON2_MEMORY_KIB = 1024 * 1024
+MAX_ARGON2_TIME_COST = 20
+MAX_ARGON2_PARALLELISM = 64
+MAX_PBKDF2_ITERATIONS = 5_000_000
+BCRYPT_COSTS = range(4, 17)
+KNOWN_FORMS = (
+    "argon2 ($argon2id$...), PBKDF2-SHA512 in passlib's form "
+    "($pbkdf2-sha512$...) or bcrypt ($2b$...)"
+)
 
 
 def normalize_password(password: str) -> str:
@@ -84,6 +114,38 @@ def password_problems(
 def generate_password() -> str:
     """A random password well inside the policy (24 characters, ~144 bits)."""
     return secrets.token_urlsafe(18)
+
+
+def imported_hash_problem(stored: str) -> str | None:
+    """Why ``stored`` cannot be imported as a password hash (a sentence for
+    the person who made the file), or None if it can."""
+    argon2_hash = ARGON2_HASH.match(stored)
+    if argon2_hash:
+        memory, time_cost, lanes = map(int, argon2_hash.groups())
+        if memory > MAX_ARGON2_MEMORY_KIB:
+            return "The argon2 hash uses more than 1 GiB of memory; the limit is 1 GiB."
+        if time_cost > MAX_ARGON2_TIME_COST:
+            return f"The argon2 hash's time cost is above {MAX_ARGON2_TIME_COST}."
+        if lanes > MAX_ARGON2_PARALLELISM:
+            return f"The argon2 hash's parallelism is above {MAX_ARGON2_PARALLELISM}."
+        return None
+    pbkdf2_hash = PBKDF2_HASH.match(stored)
+    if pbkdf2_hash:
+        if not 1 <= int(pbkdf2_hash.group(1)) <= MAX_PBKDF2_ITERATIONS:
+            return (
+                "The PBKDF2 hash's iteration count must be 1 to "
+                f"{MAX_PBKDF2_ITERATIONS:,}."
+            )
+        return None
+    bcrypt_hash = BCRYPT_HASH.match(stored)
+    if bcrypt_hash:
+        if int(bcrypt_hash.group(1)) not in BCRYPT_COSTS:
+            return (
+                f"The bcrypt hash's cost must be {BCRYPT_COSTS[0]} to "
+                f"{BCRYPT_COSTS[-1]}."
+            )
+        return None
+    return f"The password hash is not in a form we accept: {KNOWN_FORMS}."
 
 
 def _ab64_encode(data: bytes) -> str:
@@ -173,6 +235,8 @@ class PasswordHasher:
         with self._slots:
             if stored.startswith(PBKDF2_PREFIX):
                 return self._verify_pbkdf2(stored, password)
+            if stored.startswith(BCRYPT_PREFIXES):
+                return self._verify_bcrypt(stored, password)
             try:
                 return self._argon2.verify(stored, password)
             except (VerificationError, InvalidHashError):
@@ -193,12 +257,21 @@ class PasswordHasher:
         )
         return hmac.compare_digest(digest, expected)
 
+    def _verify_bcrypt(self, stored: str, password: str) -> bool:
+        secret = password.encode("utf-8")[:BCRYPT_MAX_BYTES]
+        try:
+            return bcrypt.checkpw(secret, stored.encode("ascii"))
+        except ValueError:  # a malformed hash (or not ASCII)
+            return False
+
     def needs_rehash(self, stored: str) -> bool:
+        """Whether a hash that has just verified should be made again with
+        the current scheme and parameters (bcrypt and argon2i/d always)."""
         if stored.startswith(PBKDF2_PREFIX):
             if self.scheme != "pbkdf2-sha512":
                 return True
             iterations = int(stored[len(PBKDF2_PREFIX) :].split("$", 1)[0])
             return iterations < self.pbkdf2_iterations
-        if self.scheme != "argon2id":
+        if self.scheme != "argon2id" or not stored.startswith(ARGON2ID_PREFIX):
             return True
         return self._argon2.check_needs_rehash(stored)

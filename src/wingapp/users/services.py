@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -11,6 +12,7 @@ from typing import Any
 from ..codes.events import CodeExpired, CodeFailed, CodeSent, CodeVerified
 from ..codes.interfaces import ICodeService
 from ..codes.mail import code_message
+from ..codes.models import PENDING
 from ..codes.services import CodeCooldown
 from ..events import FailedAttempt
 from ..interfaces import IClock, IKeyring, IMailer
@@ -41,6 +43,7 @@ from .interfaces import (
 )
 from .mail import (
     already_registered_message,
+    code_link_message,
     email_changed_message,
     password_changed_message,
 )
@@ -109,6 +112,13 @@ def set_password(
     return sessions.end_all(user)
 
 
+def may_reset(user: User) -> bool:
+    """Whether a reset code may be mailed to ``user``: not when disabled,
+    nor to an address nobody proved, unless an administrator or an import
+    made the account for the person at that address."""
+    return not user.disabled and (user.email_confirmed or user.must_reset)
+
+
 class Refused(AccountError):
     """A request the account rules refuse: ``message`` for the top of the
     form, ``errors`` for the fields it concerns."""
@@ -124,8 +134,32 @@ GENERIC_FAILURE = (
     "wait a while after too many attempts. Check them and try again."
 )
 
+DISABLED = "This account is disabled. Ask an administrator."
+MUST_RESET = (
+    "A new password must be set for this account before it can be used. We "
+    "have mailed a code to its address: enter it here with your new password."
+)
+
 # The flows a stranger could start with a stolen password.
 DENIABLE = ("sign-in", "reset-password")
+
+CODE_LINKS = {
+    # purpose of the mail: (the flow the link starts, the page it opens)
+    "welcome": ("reset-password", "new-password"),
+    "forced-reset": ("reset-password", "new-password"),
+    "confirm": ("confirm-email", "confirm-email"),
+}
+LINK_NONCE = "link:"
+"""How the nonce of a flow started by a mailed link begins. A flow's own
+nonce is URL-safe base64, which has no colon, and a flow cookie cannot be
+forged, so a flow whose nonce begins so came from a link."""
+MAX_LINK_TOKEN = 64
+
+
+def from_link(flow: Flow) -> bool:
+    """Whether ``flow`` was started by a link in a mail, in whatever
+    browser opened it, rather than by a password given in this one."""
+    return flow.nonce.startswith(LINK_NONCE)
 
 
 @dataclass
@@ -143,6 +177,8 @@ class SignInStep:
     user: User
     flow: Flow | None = None
     view: str = ""
+    message: str = ""
+    """What to tell the person on the page the flow opens."""
 
 
 class AccountService:
@@ -202,6 +238,15 @@ class AccountService:
 
     # -- finding accounts ------------------------------------------------
 
+    def password_matches(self, user: User, password: str) -> bool:
+        """Whether ``password`` is ``user``'s. An account without one (made
+        by an administrator or an import) matches nothing, in the time a
+        wrong password takes."""
+        if not user.password_hash:
+            self.hasher.verify(self.hasher.dummy_hash(), password)
+            return False
+        return self.hasher.verify(user.password_hash, password)
+
     def email_index(self, email: str) -> str:
         return self.keyring.mac("email", email_key(email))
 
@@ -253,6 +298,11 @@ class AccountService:
     def check_code(self, user: User, flow: Flow, entered: str) -> CodeCheck:
         """The one code check every flow shares: the back-off first, then
         the code; a failure counts towards the back-off."""
+        if user.disabled:
+            # Disabled while the flow was under way: it cannot finish.
+            return CodeCheck(
+                False, "This code can no longer be used. Start again.", True
+            )
         if self.backoff.wait(user, self.clock()):
             return CodeCheck(
                 False, "That code was not accepted. Wait a minute and try again."
@@ -304,14 +354,29 @@ class AccountService:
         if self.backoff.wait(user, self.clock()):
             self.notify(SignInFailed, user, counts=False, detail={"reason": "locked"})
             raise Refused(GENERIC_FAILURE)
-        if not self.hasher.verify(user.password_hash, password):
+        if not self.password_matches(user, password):
             self.notify(SignInFailed, user, detail={"reason": "password"})
             raise Refused(GENERIC_FAILURE)
+        # Only whoever knows the password learns that the account is
+        # disabled; anyone else got the generic answer above.
+        if user.disabled:
+            self.notify(SignInFailed, user, counts=False, detail={"reason": "disabled"})
+            raise Refused(DISABLED)
         if self.hasher.needs_rehash(user.password_hash):
             user.password_hash = self.hasher.hash(password)
         # A right password does not reset the back-off: wrong codes after
         # it keep counting until a code or the whole sign-in succeeds.
         request = self.request
+        if user.must_reset:
+            # The password no longer lets anyone in; the reset code, mailed
+            # to the account's address, does.
+            self.notify(
+                SignInFailed, user, counts=False, detail={"reason": "must reset"}
+            )
+            flow = Flow(kind="reset-password", login=user.__name__)
+            return SignInStep(
+                user, self.start_flow(user, flow), "new-password", MUST_RESET
+            )
         if not user.email_confirmed:
             flow = Flow(kind="confirm-email", login=user.__name__, next=next_path)
             return SignInStep(user, self.start_flow(user, flow), "confirm-email")
@@ -403,8 +468,15 @@ class AccountService:
         self, user: User, password: str, failure: type[FailedAttempt]
     ) -> None:
         """Re-authentication before a sensitive change: a wrong password is
-        refused beside its field and counts towards the back-off."""
-        if not self.hasher.verify(user.password_hash, password):
+        refused beside its field and counts towards the back-off, and while
+        the account waits no password is even checked, so that whoever sits
+        at a browser left signed in cannot go on guessing here."""
+        if self.backoff.wait(user, self.clock()):
+            raise Refused(
+                "Too many wrong passwords: wait a few minutes and try again.",
+                {"current_password": "Wait a few minutes, then enter it again."},
+            )
+        if not self.password_matches(user, password):
             self.notify(failure, user, detail={"reason": "current password"})
             raise Refused(
                 "Your current password is not right.",
@@ -419,11 +491,11 @@ class AccountService:
     # -- password reset and "not me" ---------------------------------------
 
     def request_reset(self, name: str) -> None:
-        """Mail a reset code if ``name`` is a confirmed account; remember a
-        flow either way, so the answer looks the same."""
+        """Mail a reset code if ``name`` is an account that may reset its
+        password; remember a flow either way, so the answer looks the same."""
         user = self.find_account(name)
         flow = Flow(kind="reset-password", login="")
-        if user is not None and user.email_confirmed:
+        if user is not None and may_reset(user):
             flow.login = user.__name__
             try:
                 self.send_code(user, flow)
@@ -435,7 +507,7 @@ class AccountService:
         """Check the reset code and set the new password; every session of
         the account ends and the owner is told."""
         user = self.users.get(flow.login) if flow.login else None
-        if user is None:
+        if user is None or not may_reset(user):
             return CodeCheck(False, "That code is not right.")
         self.check_new_password(user, password)
         result = self.check_code(user, flow, entered)
@@ -444,6 +516,10 @@ class AccountService:
         ended = set_password(
             user, password, hasher=self.hasher, sessions=self.sessions, now=self.clock
         )
+        # The password is the account's own again, and the code that came
+        # to its address proved the address.
+        user.must_reset = False
+        user.email_confirmed = True
         self.mailer.send(
             password_changed_message(self.request, user, reset=True), self.request.tm
         )
@@ -461,6 +537,78 @@ class AccountService:
             ended = self.sessions.end_all(user)
             self.notify(NotMe, user, detail={"sessions_ended": ended})
         end_session(self.request)
+
+    def not_me_entry(self, user: User, entry: Any) -> None:
+        """The signed-in owner says ``entry`` of their history was not
+        them: every other session of the account ends and every trusted
+        browser and network is forgotten, so that signing in elsewhere asks
+        for a code again. The view then asks for a new password."""
+        request = self.request
+        ended = self.sessions.end_all(user, keep=request.sign_in.key)
+        forgotten = len(user.trusted_devices) + len(user.trusted_networks)
+        user.trusted_devices.clear()
+        user.trusted_networks.clear()
+        self.notify(
+            NotMe,
+            user,
+            actor=user.__name__,
+            detail={
+                "entry": entry.kind,
+                "sessions_ended": ended,
+                "trust_forgotten": forgotten,
+            },
+        )
+
+    # -- codes mailed with a link, for an administrator ---------------------
+
+    def mail_code_link(self, user: User, purpose: str) -> None:
+        """Mail ``user`` a code, and a link that starts its flow in whatever
+        browser opens it: "welcome" (set the first password of an account
+        an administrator made), "forced-reset" (set a new password) or
+        "confirm" (confirm the address). An administrator asked for it, so
+        no cool-down applies: a code still pending is cancelled instead."""
+        kind, view = CODE_LINKS[purpose]
+        login = user.__name__
+        pending = self.codes.codes.newest_code(login, kind)
+        if pending is not None:
+            self.codes.cancel(pending.__name__)
+        token = secrets.token_urlsafe(24)
+        flow = Flow(kind=kind, login=login, nonce=LINK_NONCE + token)
+        code, plain = self.codes.issue(kind, login, flow.binding(self.keyring))
+        request = self.request
+        link = request.resource_url(
+            request.root, view, query={"code": code.__name__, "n": token}
+        )
+        message = code_link_message(
+            request, user, purpose, plain, link, code.expires - code.created
+        )
+        self.mailer.send(message, request.tm)
+        self.notify(CodeSent, user, detail={"purpose": kind, "link": purpose})
+
+    def open_code_link(self, kind: str, code_id: str, token: str) -> Flow | None:
+        """Start, in this browser, the ``kind`` flow a mailed link names;
+        None if its code can no longer be used (expired, used, replaced, or
+        never sent by a link) or its account can no longer take it."""
+        code = self.codes.codes.get(code_id) if code_id else None
+        if (
+            code is None
+            or code.purpose != kind
+            or code.status(self.clock()) != PENDING
+            or len(token) > MAX_LINK_TOKEN
+        ):
+            return None
+        flow = Flow(
+            kind=kind, login=code.owner, code_id=code_id, nonce=LINK_NONCE + token
+        )
+        user = self.users.get(code.owner)
+        if (
+            not hmac.compare_digest(flow.binding(self.keyring), code.binding)
+            or user is None
+            or user.disabled
+        ):
+            return None
+        save_flow(self.request, flow)
+        return flow
 
     def change_password(self, user: User, current: str, password: str) -> None:
         """Needs the current password; ends every other session, keeps this

@@ -27,7 +27,17 @@ ACTIVITY_STEP = timedelta(minutes=1)
 a minute, or a tenth of a shorter idle timeout."""
 
 
+CLOCKS = ("last_active", "reauthenticated")
+"""The times of a session that its requests move; nothing else of a
+session ever changes."""
+
+
 class SignInSession(Persistent):
+    reauthenticated: datetime | None = None
+    """When the password was last given again in this session (before a
+    sensitive change); None until then. A class default, so that records
+    written before it existed read it too."""
+
     def __init__(
         self, created: datetime, ip_token: bytes | None, ua_token: bytes | None
     ):
@@ -37,15 +47,22 @@ class SignInSession(Persistent):
         self.ua_token = ua_token
 
     def _p_resolveConflict(self, old: dict, committed: dict, new: dict) -> dict:
-        # Two requests of one session moved its clock at once: the later
-        # activity counts. Nothing else of a session ever changes, so any
-        # other difference is a real conflict.
+        # Two requests of one session moved its clocks at once (the
+        # activity, or the re-authentication): the later time of each
+        # counts. Any other difference is a real conflict.
         def rest(state: dict) -> dict:
-            return {k: v for k, v in state.items() if k != "last_active"}
+            return {k: v for k, v in state.items() if k not in CLOCKS}
 
         if rest(committed) != rest(new):
             raise ConflictError
-        return max(committed, new, key=lambda state: state["last_active"])
+        resolved = dict(new)
+        for name in CLOCKS:
+            # A state that never had the time (an older record, or no
+            # re-authentication yet) leaves it out.
+            times = [state[name] for state in (committed, new) if name in state]
+            if times:
+                resolved[name] = max(times)
+        return resolved
 
 
 @dataclass(frozen=True)
@@ -53,6 +70,7 @@ class Timeouts:
     idle: timedelta = timedelta(minutes=30)
     absolute: timedelta = timedelta(hours=12)
     warning: timedelta = timedelta(minutes=2)
+    reauth: timedelta = timedelta(minutes=15)
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any]) -> Timeouts:
@@ -65,7 +83,18 @@ class Timeouts:
             idle=values["session.idle_timeout"],
             absolute=values["session.absolute_timeout"],
             warning=values["session.idle_warning"],
+            reauth=values["auth.reauth_after"],
         )
+
+
+def duration(span: timedelta) -> str:
+    """A setting's time as a person reads it: "15 minutes", "1 minute",
+    "90 seconds"."""
+    seconds = int(span.total_seconds())
+    number, unit = (
+        (seconds // 60, "minute") if seconds % 60 == 0 else (seconds, "second")
+    )
+    return f"{number} {unit}{'' if number == 1 else 's'}"
 
 
 NOT_ACTIVITY = "wingapp.not_activity"
@@ -135,6 +164,30 @@ class SessionService:
         now = self.now()
         if now - record.last_active >= min(ACTIVITY_STEP, self.timeouts.idle / 10):
             record.last_active = now
+
+    def reauth_due(self, record: SignInSession) -> bool:
+        """Whether a sensitive change (an address, roles, a password) must
+        ask for the password again first (ASVS 3.7.1): the sign-in, or the
+        last time the password was given in this session, is older than
+        ``auth.reauth_after``. Someone else may be sitting at a browser
+        left signed in."""
+        last = record.reauthenticated or record.created
+        return self.now() - last > self.timeouts.reauth
+
+    def reauth_prompt(self, record: SignInSession) -> str | None:
+        """What to tell a person asked for their password again; None while
+        their sign-in is recent enough."""
+        if not self.reauth_due(record):
+            return None
+        return (
+            f"Enter your password: you signed in more than "
+            f"{duration(self.timeouts.reauth)} ago."
+        )
+
+    def reauthenticated(self, record: SignInSession) -> None:
+        """The password was given again: sensitive changes need it no more
+        for another ``auth.reauth_after``."""
+        record.reauthenticated = self.now()
 
     def end(self, user: Any, key: str) -> bool:
         return user.sessions.pop(key, None) is not None

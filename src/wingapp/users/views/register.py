@@ -12,9 +12,16 @@ from ...permissions import VIEW
 from ..forms import RegisterForm, StrengthRequest, validate
 from ..interfaces import IAccountService
 from ..passwords import MIN_SCORE, password_problems, strength
-from ..services import Refused
-from .common import page, shown_again
+from ..services import Refused, from_link
+from .common import page, restart, shown_again
+from .reset import open_link
 from .signin import VerifyViews
+
+STALE_CONFIRM_LINK = (
+    "This link can no longer be used: its code has expired, was used, or was "
+    "replaced by a newer one. Sign in to have a new code sent, or ask your "
+    "administrator."
+)
 
 
 @view_defaults(context=IRoot, name="register", permission=VIEW)
@@ -66,7 +73,12 @@ class ConfirmEmailViews(VerifyViews):
     # inherited handlers are declared again here.
     @view_config(request_method="GET")
     def form(self) -> Any:
-        return super().form()
+        request = self.request
+        if "code" not in request.GET:
+            return super().form()
+        open_link(request, self.kind, STALE_CONFIRM_LINK)
+        request.session.flash("Enter the code from the email.")
+        return page(request, self.template, title=self.title)
 
     @view_config(request_method="POST")
     def submit(self) -> Any:
@@ -74,7 +86,17 @@ class ConfirmEmailViews(VerifyViews):
 
     def succeed(self, accounts: Any) -> Any:
         accounts.confirm_email(self.user)
-        return super().succeed(accounts)
+        if not from_link(self.flow):
+            return super().succeed(accounts)
+        # Whoever opened the mailed link proved the address, not that they
+        # know the password: they sign in as anyone else does.
+        request = self.request
+        return restart(
+            request,
+            "Your email address is confirmed. Sign in now (if you have no password "
+            "yet, choose “Forgot your password?”).",
+            request.resource_url(request.root, "login"),
+        )
 
 
 @view_config(

@@ -16,10 +16,27 @@ from ..interfaces import IAccountService
 from ..services import Refused
 from .common import page, restart
 
+STALE_RESET_LINK = (
+    "This link can no longer be used: its code has expired, was used, or was "
+    "replaced by a newer one. Ask for a new code: choose “Forgot your "
+    "password?” on the sign-in page, or ask your administrator."
+)
+
 SENT = (
     "If an account matches, we have sent a code to its email address. "
     "Enter it below with your new password."
 )
+
+
+def open_link(request: Any, kind: str, stale: str) -> None:
+    """Start, in this browser, the flow a link mailed with a code names
+    (``?code=…&n=…``); a link whose code can no longer be used is a 400
+    saying ``stale``. The page then asks for the code from that mail."""
+    flow = request.find_service(IAccountService).open_code_link(
+        kind, request.GET.get("code", ""), request.GET.get("n", "")
+    )
+    if flow is None:
+        raise HTTPBadRequest(stale)
 
 
 @view_defaults(context=IRoot, name="reset-password", permission=VIEW)
@@ -74,7 +91,12 @@ class NewPassword:
 
     @view_config(request_method="GET")
     def form(self) -> Any:
-        if self.flow is None:
+        if "code" in self.request.GET:
+            open_link(self.request, "reset-password", STALE_RESET_LINK)
+            self.request.session.flash(
+                "Enter the code from the email and choose your password."
+            )
+        elif self.flow is None:
             return self.start_again()
         return page(self.request, "new_password.pt", title=self.title)
 

@@ -69,6 +69,8 @@ class LoginViews:
                 {"login": data["login"], "next": data["next"]},
                 wait_for_code(e),
             )
+        if step.message:
+            request.session.flash(step.message)
         if step.flow is not None:
             return HTTPSeeOther(location=request.resource_url(request.root, step.view))
         return HTTPSeeOther(
