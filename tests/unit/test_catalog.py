@@ -479,3 +479,27 @@ def test_one_account_signing_in_twice_within_a_minute_writes_no_index(users_db):
     assert newest(users_db, "last_sign_in")[0] == login
     last = commit(users_db, lambda root: root["users"][login].last_sign_in)
     assert last == T0 + timedelta(minutes=9000, seconds=40)
+
+
+def confirm(login: str) -> Any:
+    def change(root: Any) -> None:
+        users = root["users"]
+        users[login].email_confirmed = True
+        users.catalog.index(users[login])
+
+    return change
+
+
+def test_two_accounts_leaving_a_small_filter_at_once_both_commit(users_db):
+    # The only two unconfirmed accounts confirm at once: each removes a
+    # first key of the filter's trees, which BTrees merge only because a
+    # floor key stays below them.
+    first, second = "newcomer-a", "newcomer-b"
+    commit(users_db, register(first, 5000))
+    commit(users_db, register(second, 5001))
+    race(users_db, confirm(first), confirm(second))
+    found = commit(
+        users_db, lambda root: root["users"].catalog.query(state="unconfirmed")
+    )
+    assert found == ([], None)
+    assert sorted(newest(users_db, "created", state="active")) == [first, second]

@@ -89,14 +89,26 @@ def _login_of(key: Key) -> str:
     return key if isinstance(key, str) else key[1]
 
 
+FLOOR_LOGIN = ""
+FLOOR_TIME = (-1, "")
+FLOORS = frozenset({FLOOR_LOGIN, FLOOR_TIME})
+"""A key below every account's, which each tree holds from the start and
+never loses, and which no query returns. BTrees cannot merge two
+transactions when one of them removes the first key of a bucket (the
+nodes above are keyed by it), nor when one empties it; a small filter
+(the accounts that have not confirmed yet) would do both all the time, as
+registrations enter it and confirmations leave it. With the floor, its
+first key never changes."""
+
+
 class Facet(Persistent):
     """The accounts of one filter combination, in every order, and their
     number. Never written itself after it is made: only its trees are."""
 
     def __init__(self) -> None:
-        self.login = IndexSet()
-        self.created = tuple(IndexSet() for _ in range(SHARDS))
-        self.last_sign_in = tuple(IndexSet() for _ in range(SHARDS))
+        self.login = IndexSet([FLOOR_LOGIN])
+        self.created = tuple(IndexSet([FLOOR_TIME]) for _ in range(SHARDS))
+        self.last_sign_in = tuple(IndexSet([FLOOR_TIME]) for _ in range(SHARDS))
         self.count = Length()
 
     def trees(self, order_by: str) -> tuple[Any, ...]:
@@ -253,7 +265,9 @@ class UserCatalog(Persistent):
             raise ValueError("A search by login prefix is in login order.")
         trees = self.facet(state, role).trees(order_by)
         after, start = _bounds(order_by, descending, after, start, login_prefix)
-        keys = walk(trees, descending, after, start)
+        keys = (
+            key for key in walk(trees, descending, after, start) if key not in FLOORS
+        )
         if login_prefix:
             keys = takewhile(lambda login: login.startswith(login_prefix), keys)
         page, after = page_of(keys, limit)

@@ -76,8 +76,12 @@ def below(key: Any) -> Any:
     A name has no predecessor, but it has at most :data:`MAX_NAME_LENGTH`
     characters: the greatest name before ``name`` shares all but its last
     character, has a smaller one there, and any tail, which :data:`HIGH`
-    repeated bounds.
+    repeated bounds. Nothing sorts below an empty name: that is a
+    ValueError, which ends a walk as "no key left" does (only a floor key,
+    below every real one, has an empty name).
     """
+    if key == "":
+        raise ValueError("nothing sorts below an empty name")
     if isinstance(key, str):
         return key[:-1] + chr(ord(key[-1]) - 1) + HIGH * MAX_NAME_LENGTH
     return (*key[:-1], below(key[-1]))
