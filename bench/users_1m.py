@@ -133,9 +133,9 @@ def csv_lines(count: int, first: int, shared_hash: str) -> Iterator[str]:
 def import_accounts(site: Site, count: int, shared_hash: str, first: int = 0) -> Any:
     """Import ``count`` generated rows the way ``wingapp import-users``
     does: one transaction per batch of 1000."""
-    from wingapp.admin.interfaces import IAdminService
     from wingapp.admin.transfer import UserImport, read_rows
     from wingapp.interfaces import IKeyring
+    from wingapp.users.interfaces import ISessionService
 
     moment = [T0 + timedelta(seconds=first)]
 
@@ -158,7 +158,7 @@ def import_accounts(site: Site, count: int, shared_hash: str, first: int = 0) ->
         site.request,
         users=site.root["users"],
         keyring=site.service(IKeyring),
-        admin=site.service(IAdminService),
+        sessions=site.service(ISessionService),
         clock=clock,
         actor="os:bench",
         reason="benchmark",

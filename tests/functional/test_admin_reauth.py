@@ -5,13 +5,11 @@ against the admin's own account, and the window a right password opens."""
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-import transaction
 from ZODB import DB
 from ZODB.FileStorage import FileStorage
 from ZODB.POSException import ConflictError
@@ -27,6 +25,7 @@ from tests.accounts import (
     with_root,
 )
 from tests.conftest import use_service
+from tests.unit.test_concurrency import Change, commit, race
 from wingapp import main
 from wingapp.interfaces import IClock, IKeyring
 from wingapp.settings import SettingsError, validate
@@ -331,7 +330,6 @@ def test_the_prompt_reads_the_setting_as_a_person_would(seconds, words):
 # -- two requests of one session at once -----------------------------------------
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
-Change = Callable[[Any], Any]
 
 
 @pytest.fixture
@@ -343,34 +341,6 @@ def session_db(tmp_path) -> Iterator[DB]:
     commit(database, lambda root: root.__setitem__("s", SignInSession(T0, None, None)))
     yield database
     database.close()
-
-
-def commit(db: DB, work: Change) -> Any:
-    tm = transaction.TransactionManager(explicit=True)
-    conn = db.open(transaction_manager=tm)
-    try:
-        with tm:
-            return work(conn.root())
-    finally:
-        conn.close()
-
-
-def race(db: DB, *changes: Change) -> None:
-    """Each change in a connection of its own from the same state, then
-    committed one after another."""
-    managers = [transaction.TransactionManager(explicit=True) for _ in changes]
-    conns = [db.open(transaction_manager=tm) for tm in managers]
-    try:
-        for tm, conn, change in zip(managers, conns, changes, strict=True):
-            tm.begin()
-            change(conn.root())
-        for tm in managers:
-            tm.commit()
-    finally:
-        for tm, conn in zip(managers, conns, strict=True):
-            with contextlib.suppress(transaction.interfaces.NoTransaction):
-                tm.abort()
-            conn.close()
 
 
 def at(minutes: int, keyring: Any) -> SessionService:

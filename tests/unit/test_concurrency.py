@@ -324,6 +324,28 @@ def test_sixteen_sign_ins_at_once_all_get_a_session(account_db, keyring):
     assert serial(account_db, lambda root: root["ada"]) == user_serial
 
 
+@pytest.mark.parametrize("change_first", [True, False])
+def test_a_sign_in_at_the_moment_of_a_password_change_leaves_no_session(
+    account_db, keyring, change_first
+):
+    sessions = SessionService(keyring, Timeouts(), Clock(T0))
+    keep = commit(
+        account_db, lambda root: sessions.key(sessions.start(root["ada"], None, None))
+    )
+    commit(account_db, lambda root: sessions.start(root["ada"], None, None))
+
+    def change(root: Any) -> None:
+        # A password change keeps the session it was made in, and ends
+        # every other.
+        assert sessions.end_all(root["ada"], keep=keep) == 1
+
+    def sign_in(root: Any) -> None:
+        sessions.start(root["ada"], "192.0.2.9", "Elsewhere")
+
+    race(account_db, *((change, sign_in) if change_first else (sign_in, change)))
+    assert commit(account_db, lambda root: list(root["ada"].sessions)) == [keep]
+
+
 # Sign-in sessions
 
 

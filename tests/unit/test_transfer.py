@@ -10,7 +10,6 @@ import pytest
 from pyramid.scripting import prepare
 
 from tests.accounts import PASSWORD, add_user, service
-from wingapp.admin.interfaces import IAdminService
 from wingapp.admin.transfer import (
     REJECTED,
     ImportFileError,
@@ -26,6 +25,7 @@ from wingapp.admin.transfer import (
     result_line,
 )
 from wingapp.interfaces import IClock, IKeyring
+from wingapp.users.interfaces import ISessionService
 
 HEADER = "login,email,roles,password_hash,confirmed\n"
 BCRYPT = bcrypt.hashpw(PASSWORD.encode(), bcrypt.gensalt(4)).decode()
@@ -65,7 +65,7 @@ def importer(env, **kw) -> UserImport:
         request,
         users=env.root["users"],
         keyring=request.find_service(IKeyring),
-        admin=request.find_service(IAdminService),
+        sessions=request.find_service(ISessionService),
         clock=request.find_service(IClock),
         **kw,
     )
@@ -324,7 +324,7 @@ def test_update_changes_email_roles_and_confirmation_not_the_password(env, exist
 def test_update_with_a_hash_sets_the_password_and_ends_sessions(env, existing):
     bob = existing["bob"]
     bob.must_reset = True
-    sessions = env.request.find_service(IAdminService).sessions
+    sessions = env.request.find_service(ISessionService)
     sessions.start(bob, "192.0.2.1", "Agent/1")
     summary = run(env, f"bob,bob@example.org,,{BCRYPT},true\n", update=True)
     assert summary.updated == 1

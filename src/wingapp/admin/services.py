@@ -11,8 +11,6 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from BTrees.OOBTree import OOBTree
-
 from ..interfaces import IClock, IKeyring, IMailer
 from ..users.interfaces import (
     IAccountService,
@@ -170,21 +168,6 @@ class AdminService:
                 "Ask another administrator."
             )
 
-    def end_every_session(self, user: User) -> int:
-        """End every session of ``user``; return how many there were.
-
-        Not by deleting the records one by one (``ISessionService.end_all``):
-        a sign-in committing at the same moment adds its record to that
-        tree, BTrees merge an insert with deletes, and the new session would
-        outlive a disable or a forced reset. The account gets a new, empty
-        tree instead: the sign-in's record lands in the old one, which
-        nothing reaches any more, and the old tree is not written, so the
-        two requests do not even conflict.
-        """
-        ended = len(user.sessions)
-        user.sessions = OOBTree()
-        return ended
-
     # -- the changes -------------------------------------------------------
 
     def create_user(
@@ -269,7 +252,7 @@ class AdminService:
         self.refuse_self(user, actor, "disable")
         state = user.state
         user.disabled = True
-        ended = self.end_every_session(user)
+        ended = self.sessions.end_all(user)
         self.record(
             UserDisabled,
             user.__name__,
@@ -301,7 +284,7 @@ class AdminService:
                 "ask for a new code from the sign-in page."
             )
         user.must_reset = True
-        ended = self.end_every_session(user)
+        ended = self.sessions.end_all(user)
         self.record(
             ResetForced,
             user.__name__,
@@ -325,7 +308,7 @@ class AdminService:
         user.password_hash = self.hasher.hash(password)
         user.password_changed = self.clock()
         user.must_reset = False
-        before["sessions"] = self.end_every_session(user)
+        before["sessions"] = self.sessions.end_all(user)
         after = {
             "password_changed": _iso(user.password_changed),
             "must_reset": False,
@@ -358,7 +341,7 @@ class AdminService:
         reason = check_reason(reason)
         if not len(user.sessions):
             raise Refused("The account has no sessions to end.")
-        ended = self.end_every_session(user)
+        ended = self.sessions.end_all(user)
         self.record(
             SessionsEnded,
             user.__name__,

@@ -247,8 +247,8 @@ class Rejected(Exception):
 class UserImport:
     """One import of one file.
 
-    ``admin`` is the admin service: it ends an account's sessions the way
-    every admin change does. ``actor`` is the admin's login, or
+    ``sessions`` is the session service: a new password hash ends the
+    account's sessions, as every password change does. ``actor`` is the admin's login, or
     ``"os:<user>"`` from the console; ``reason`` goes into each account's
     history with the file's ``source`` name.
     """
@@ -259,7 +259,7 @@ class UserImport:
         *,
         users: Users,
         keyring: Any,
-        admin: Any,
+        sessions: Any,
         clock: Callable[[], datetime],
         actor: str,
         reason: str,
@@ -271,7 +271,7 @@ class UserImport:
         self.request = request
         self.users = users
         self.keyring = keyring
-        self.admin = admin
+        self.sessions = sessions
         self.clock = clock
         self.actor = actor
         self.reason = reason
@@ -442,7 +442,7 @@ class UserImport:
             before["must_reset"], after["must_reset"] = user.must_reset, False
             user.must_reset = False
             # A new password ends every session, as any password change does.
-            before["sessions"] = self.admin.end_every_session(user)
+            before["sessions"] = self.sessions.end_all(user)
             after["sessions"] = 0
 
 

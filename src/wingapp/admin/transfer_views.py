@@ -27,8 +27,8 @@ from pyramid.view import view_config, view_defaults
 from ..interfaces import IClock, IKeyring, IUsers
 from ..permissions import ADMIN_USERS_WRITE
 from ..users.forms import validate
+from ..users.interfaces import ISessionService
 from ..users.services import Refused
-from .interfaces import IAdminService
 from .services import check_reason
 from .transfer import (
     RESULT_COLUMNS,
@@ -154,7 +154,7 @@ class ImportUsers:
             request,
             users=self.context,
             keyring=request.find_service(IKeyring),
-            admin=request.find_service(IAdminService),
+            sessions=request.find_service(ISessionService),
             clock=request.find_service(IClock),
             actor=request.signed_in_user.__name__,
             reason=data["reason"],

@@ -15,17 +15,15 @@ from pyramid.view import view_config, view_defaults
 from ..interfaces import IClock, ICode, ICodes
 from ..permissions import ADMIN_CODES_READ
 from ..views.folder import (
-    HIGH,
     Listing,
     Orders,
     answer,
     html_links,
     one_of,
-    page_of,
     parse_listing,
     parse_moment,
-    walk,
 )
+from ..walks import HIGH, page_of, walk
 from .models import PURPOSES, STATES, Code
 
 # The codes' timelines are keyed (-expiry, id): walked forwards, the newest

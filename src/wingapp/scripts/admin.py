@@ -30,6 +30,7 @@ from ..admin.transfer import (
     read_rows,
 )
 from ..interfaces import IKeyring
+from ..users.interfaces import ISessionService
 from ..users.models import normalize_login
 from ..users.services import Refused
 from .env import ScriptEnv, open_app
@@ -165,7 +166,7 @@ def import_rows(
             env.request,
             users=env.root["users"],
             keyring=env.service(IKeyring),
-            admin=env.service(IAdminService),
+            sessions=env.service(ISessionService),
             clock=env.now,
             actor=os_actor(),
             reason=reason,

@@ -47,7 +47,7 @@ from persistent import Persistent
 from ..events import IObjectAdded, IObjectRemoved, IRecordedEvent
 from ..folder import WideTree
 from ..interfaces import IUser, IUsers
-from ..views.folder import HIGH, page_of, walk
+from ..walks import HIGH, page_of, walk
 
 ORDERS = ("login", "created", "last_sign_in")
 """What the catalog sorts by."""

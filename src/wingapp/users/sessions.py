@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from BTrees.OOBTree import OOBTree
 from persistent import Persistent
 from ZODB.POSException import ConflictError
 
@@ -193,10 +194,20 @@ class SessionService:
         return user.sessions.pop(key, None) is not None
 
     def end_all(self, user: Any, keep: str | None = None) -> int:
-        ended = [k for k in user.sessions if k != keep]
-        for key in ended:
-            del user.sessions[key]
-        return len(ended)
+        """End every session of ``user`` but ``keep``; return how many.
+
+        Not by deleting the records one by one: a sign-in committing at the
+        same moment adds its record to that tree, BTrees merge an insert
+        with deletes, and the new session would outlive a disable or a
+        password change. The account gets a new tree instead (holding only
+        ``keep``): the sign-in's record lands in the old one, which nothing
+        reaches any more, and the old tree is not written, so the two
+        requests do not even conflict.
+        """
+        old = user.sessions
+        kept = {keep: old[keep]} if keep is not None and keep in old else {}
+        user.sessions = OOBTree(kept)
+        return len(old) - len(kept)
 
     def purge_expired(self, user: Any) -> int:
         stale = [k for k, r in user.sessions.items() if not self.is_live(r)]

@@ -16,20 +16,18 @@ plus the filters a container adds. A value out of range, a cursor this
 site did not make, or any other parameter is a 400 that names the
 parameter and says what it allows (as JSON for clients that ask for it).
 
-Pages are walks over sorted trees from a bound (:func:`walk`): the
+Pages are walks over sorted trees from a bound (:func:`wingapp.walks.walk`): the
 deepest page costs what the first does.
 """
 
 from __future__ import annotations
 
 import base64
-import heapq
 import hmac
 import json
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from itertools import islice
 from typing import Any
 
 import colander
@@ -41,6 +39,7 @@ from ..folder import MAX_NAME_LENGTH
 from ..interfaces import IFolder, IKeyring
 from ..negotiation import wants_json
 from ..permissions import ADMIN_BROWSE
+from ..walks import HIGH, page_of, walk
 from .errors import error_response
 
 DEFAULT_LIMIT = 50
@@ -49,96 +48,6 @@ LIMIT_ALLOWED = f"an integer from 1 to {MAX_LIMIT}"
 CURSOR_ALLOWED = "the next_cursor of a page of this listing"
 MOMENT_ALLOWED = "an ISO date or time, like 2026-03-01 or 2026-03-01T12:00:00Z"
 TEXT_ALLOWED = f"text of 1 to {MAX_NAME_LENGTH} characters"
-
-# Sorts after every name and login (U+10FFFF is not printable, and so in
-# no name; see wingapp.folder.check_name).
-HIGH = "\U0010ffff"
-
-
-# Walking sorted trees from a bound, in either direction.
-#
-# Keys are names (str) or tuples whose last item is a name, such as
-# (time, name): the name makes each key unique and gives the walks a
-# bound just past a key.
-
-
-def above(key: Any) -> Any:
-    """The least key greater than ``key``: ``s + "\\0"`` for a name."""
-    if isinstance(key, str):
-        return key + "\0"
-    return (*key[:-1], above(key[-1]))
-
-
-def below(key: Any) -> Any:
-    """A bound just below ``key``: every key that sorts before it sorts at
-    or before the bound, and none that sorts after it.
-
-    A name has no predecessor, but it has at most :data:`MAX_NAME_LENGTH`
-    characters: the greatest name before ``name`` shares all but its last
-    character, has a smaller one there, and any tail, which :data:`HIGH`
-    repeated bounds. Nothing sorts below an empty name: that is a
-    ValueError, which ends a walk as "no key left" does (only a floor key,
-    below every real one, has an empty name).
-    """
-    if key == "":
-        raise ValueError("nothing sorts below an empty name")
-    if isinstance(key, str):
-        return key[:-1] + chr(ord(key[-1]) - 1) + HIGH * MAX_NAME_LENGTH
-    return (*key[:-1], below(key[-1]))
-
-
-def ascending(tree: Any, bound: Any = None) -> Iterator[Any]:
-    """Keys of ``tree`` at or above ``bound`` (all if None), least first.
-
-    Stepped with ``minKey``, one descent from the root per key, rather than
-    iterated as a range: a range also finds its far end, which loads a
-    second path of nodes.
-    """
-    try:
-        key = tree.minKey() if bound is None else tree.minKey(bound)
-        while True:
-            yield key
-            key = tree.minKey(above(key))
-    except ValueError:  # no key (left) at or above the bound
-        return
-
-
-def descending(tree: Any, bound: Any = None) -> Iterator[Any]:
-    """Keys of ``tree`` at or below ``bound`` (all if None), greatest
-    first. A BTree cannot walk backwards: each step is one ``maxKey``."""
-    try:
-        key = tree.maxKey() if bound is None else tree.maxKey(bound)
-        while True:
-            yield key
-            key = tree.maxKey(below(key))
-    except ValueError:  # no key (left) at or below the bound
-        return
-
-
-def walk(
-    trees: Iterable[Any],
-    reverse: bool = False,
-    after: Any = None,
-    start: Any = None,
-) -> Iterator[Any]:
-    """The keys of several trees merged in order (greatest first if
-    ``reverse``): after the key ``after`` if given, else from ``start``
-    (inclusive), else from the first. Lazy: a page reads a page."""
-    if reverse:
-        bound = below(after) if after is not None else start
-        return heapq.merge(*(descending(t, bound) for t in trees), reverse=True)
-    bound = above(after) if after is not None else start
-    return heapq.merge(*(ascending(t, bound) for t in trees))
-
-
-def page_of(keys: Iterator[Any], limit: int) -> tuple[list[Any], Any]:
-    """The first ``limit`` keys, and the last of them if more follow (the
-    next page's ``after``), else None."""
-    found = list(islice(keys, limit + 1))
-    if len(found) > limit:
-        return found[:limit], found[limit - 1]
-    return found, None
-
 
 # Parsing a listing's parameters
 
