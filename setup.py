@@ -32,6 +32,8 @@ requires = [
     "zxcvbn",
     "orjson",
     "zope.interface",
+    # The weekly security report's PDF; 68 brought the URLFetcher it subclasses.
+    "weasyprint>=68",
 ]
 
 tests_require = [

@@ -242,9 +242,9 @@ def time_queries(site: Site, count: int, runs: int) -> list[tuple[str, float, fl
     return rows
 
 
-def time_json_view(site: Site, runs: int) -> list[tuple[str, float]]:
-    """The users listing as JSON through the whole app, an admin signed in;
-    empty if the listing does not answer JSON with these parameters."""
+def admin_client(site: Site) -> Any:
+    """WebTest on the whole app, with the bench's admin signed in (made
+    if need be)."""
     import webtest
 
     from wingapp.interfaces import IClock, IKeyring
@@ -270,6 +270,13 @@ def time_json_view(site: Site, runs: int) -> list[tuple[str, float]]:
     form = client.get("/login").forms["login-form"]
     form["login"], form["password"] = ADMIN, PASSWORD
     form.submit(status=303)
+    return client
+
+
+def time_json_view(site: Site, runs: int) -> list[tuple[str, float]]:
+    """The users listing as JSON through the whole app, an admin signed in;
+    empty if the listing does not answer JSON with these parameters."""
+    client = admin_client(site)
     cases = []
     for order in ("login", "-created", "-last_sign_in"):
         path = f"/users/?order_by={order}&limit={PAGE}"

@@ -17,6 +17,13 @@ command -v apxs >/dev/null || need+=(apache2-dev)
 compgen -G '/usr/include/python3*/Python.h' >/dev/null || need+=(python3-dev)
 command -v pg_config >/dev/null || need+=(libpq-dev)
 command -v gcc >/dev/null || need+=(build-essential)
+# weasyprint renders the reports' PDF with the system's pango and needs at
+# least one font; poppler's tools read the PDF back in
+# tests/unit/test_reports_pdf.py.
+compgen -G '/usr/lib/*/libpango-1.0.so.0' >/dev/null || need+=(libpango-1.0-0)
+compgen -G '/usr/lib/*/libpangoft2-1.0.so.0' >/dev/null || need+=(libpangoft2-1.0-0)
+[[ -n $(fc-list 2>/dev/null) ]] || need+=(fonts-dejavu-core)
+command -v pdftoppm >/dev/null || need+=(poppler-utils)
 
 if ((${#need[@]})); then
     if [[ $(id -u) -ne 0 ]]; then

@@ -21,6 +21,9 @@ from zope.interface import Attribute, Interface, implementer
 
 SUCCESS = "success"
 FAILURE = "failure"
+ADMIN_PREFIX = "admin-"
+"""Every administrator's action is logged under a kind starting so: an
+account's history and the reports tell them apart by it."""
 
 
 class IRecordedEvent(Interface):

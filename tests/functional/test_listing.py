@@ -2,7 +2,7 @@
 parameter missing, at its lowest, at its highest, one beyond, of the
 wrong type; unknown parameters; garbled cursors; every order both ways;
 and cursors that reach every item exactly once. For a generic folder
-(reports), the codes and the users."""
+(a folder of things), the codes and the users."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ def settings(settings):
 
 @pytest.fixture
 def admin(app, clock) -> Any:
-    """An admin's browser, and something in every container: 9 reports,
+    """An admin's browser, and something in every container: 9 things,
     9 codes and 9 accounts made at different times, 4 of which signed in
     (two at the same moment)."""
     add_user(app, "root", roles=("user", "admin"))
@@ -43,8 +43,11 @@ def admin(app, clock) -> Any:
         sign_in(browser(app), login, status=303)
 
     def fill(root: Any) -> None:
+        # The reports have a listing of their own: a plain folder of
+        # folders stands for any container.
+        things = root.add("things", Folder(title="Things"))
         for name in ("b", "a", "Z", "a-b", "ab", "a.", "c1", "c10", "c2"):
-            root["reports"].add(name, Folder(title=name))
+            things.add(name, Folder(title=name))
         codes = CodeService(root["codes"], service(app.registry, IKeyring), clock)
         for i in range(9):
             clock.advance(seconds=1 + i % 2)
@@ -67,7 +70,7 @@ def by_time(field: str) -> Any:
 
 
 LISTINGS = {
-    "folder": ("/reports/", {"name": by_name}, "name"),
+    "folder": ("/things/", {"name": by_name}, "name"),
     "codes": ("/codes/", {"expires": by_time("expires")}, "-expires"),
     "users": (
         "/users/",
@@ -193,7 +196,7 @@ def test_a_garbled_altered_or_foreign_cursor_is_refused(admin, kind):
         data = refused(admin, kind, {"cursor": bad}, "cursor")
         assert "next_cursor" in data["allowed"]
     # A cursor of another listing.
-    other = "/users/" if kind != "users" else "/reports/"
+    other = "/users/" if kind != "users" else "/things/"
     foreign = admin.get(other, {"limit": "1"}, headers=JSON).json["next_cursor"]
     refused(admin, kind, {"cursor": foreign}, "cursor")
     # A cursor continues its own order only.
@@ -225,7 +228,7 @@ def test_start_in_a_folder_is_a_name_prefix(admin):
     assert names == ["Z", "a", "a-b", "a.", "ab", "b", "c1", "c10", "c2"]
 
     def listed(**params: str) -> list[str]:
-        data = admin.get("/reports/", params, headers=JSON).json
+        data = admin.get("/things/", params, headers=JSON).json
         return [i["name"] for i in data["items"]]
 
     assert listed(start="a.") == ["a.", "ab", "b", "c1", "c10", "c2"]
@@ -255,16 +258,16 @@ def test_start_in_the_codes_is_a_moment(admin):
 
 
 def test_a_bad_parameter_in_a_browser_shows_in_the_layout(admin):
-    page = admin.get("/reports/?limit=9000", status=400)
+    page = admin.get("/things/?limit=9000", status=400)
     assert 'class="site-header"' in page.text
     assert "Bad query parameters: limit: '9000' is not allowed." in page.text
     assert "an integer from 1 to 500" in page.text
-    long = admin.get("/reports/", {"bogus": "y" * 100, "start": "z" * 100}, status=400)
+    long = admin.get("/things/", {"bogus": "y" * 100, "start": "z" * 100}, status=400)
     assert "bogus" in long.text
 
 
 def test_html_pages_link_to_the_next_and_the_first(admin):
-    page = admin.get("/reports/?limit=4")
+    page = admin.get("/things/?limit=4")
     assert "First page" not in page.text
     names = [a.text for a in page.html.select("table.listing tbody a")]
     assert names == ["Z", "a", "a-b", "a."]
@@ -273,7 +276,7 @@ def test_html_pages_link_to_the_next_and_the_first(admin):
         page = page.click(linkid=None, href="cursor=", index=0)
         seen += [a.text for a in page.html.select("table.listing tbody a")]
         first = page.html.find("a", string="First page")
-        assert first["href"] == "http://example.com/reports/?limit=4&order_by=name"
+        assert first["href"] == "http://example.com/things/?limit=4&order_by=name"
     assert seen == [i["name"] for i in everything(admin, "folder")]
     # The column header turns the order round.
     header = page.html.select_one("th a")

@@ -19,12 +19,11 @@ from wingapp.admin.transfer import (
     UserImport,
     decoded_lines,
     export_lines,
-    for_spreadsheet,
-    from_spreadsheet,
     read_rows,
     result_line,
 )
 from wingapp.interfaces import IClock, IKeyring
+from wingapp.spreadsheet import for_spreadsheet, from_spreadsheet
 from wingapp.users.interfaces import ISessionService
 
 HEADER = "login,email,roles,password_hash,confirmed\n"

@@ -26,6 +26,7 @@ from datetime import datetime
 from itertools import islice
 from typing import Any
 
+from ..spreadsheet import csv_line, for_spreadsheet, from_spreadsheet
 from ..users.models import (
     AccountError,
     User,
@@ -56,10 +57,6 @@ CREATED = "created"
 UPDATED = "updated"
 UNCHANGED = "unchanged"
 REJECTED = "rejected"
-
-# A spreadsheet runs a cell that starts with one of these as a formula; the
-# export puts an apostrophe before it, and the import takes that off again.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 YES = ("true", "yes", "1")
 NO = ("false", "no", "0", "")
@@ -449,25 +446,8 @@ class UserImport:
 # -- exporting ------------------------------------------------------------------
 
 
-def for_spreadsheet(text: str) -> str:
-    """``text`` made inert for a spreadsheet (OWASP's advice on CSV
-    injection): an address may start with "=", and whoever registers one
-    should not run a formula on the machine of the admin who exports it."""
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
-
-
-def from_spreadsheet(text: str) -> str:
-    return text[1:] if text[:1] == "'" and text[1:].startswith(FORMULA_STARTS) else text
-
-
 def _iso(when: datetime | None) -> str:
     return "" if when is None else when.isoformat()
-
-
-def csv_line(values: Iterable[Any]) -> str:
-    out = io.StringIO()
-    csv.writer(out, lineterminator="\r\n").writerow(values)
-    return out.getvalue()
 
 
 def export_lines(

@@ -26,6 +26,7 @@ from pyramid.view import view_config, view_defaults
 
 from ..interfaces import IClock, IKeyring, IUsers
 from ..permissions import ADMIN_USERS_WRITE
+from ..spreadsheet import csv_line
 from ..users.forms import validate
 from ..users.interfaces import ISessionService
 from ..users.services import Refused
@@ -36,7 +37,6 @@ from .transfer import (
     Row,
     Summary,
     UserImport,
-    csv_line,
     export_lines,
     read_rows,
     result_line,

@@ -11,10 +11,10 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
-from . import admin, codes, evolve, keys, mail, ops, setup, users
+from . import admin, codes, evolve, keys, mail, ops, reports, setup, users
 from .errors import CommandError
 
-COMMAND_MODULES = (setup, users, admin, evolve, keys, codes, mail, ops)
+COMMAND_MODULES = (setup, users, admin, evolve, keys, codes, mail, ops, reports)
 
 
 def build_parser() -> argparse.ArgumentParser:

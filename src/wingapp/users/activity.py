@@ -20,11 +20,8 @@ from typing import Any
 from BTrees.LOBTree import LOBTree
 from ua_parser import parse as parse_agent
 
-from ..events import FAILURE, IEntryRecorded
+from ..events import ADMIN_PREFIX, FAILURE, IEntryRecorded
 from ..interfaces import IKeyring
-
-ADMIN_PREFIX = "admin-"
-"""Every admin action's kind starts so (see wingapp.admin.events)."""
 
 # What a person reads for each kind of entry. The users domain does not
 # import the admin domain (it sits below it), so the admin kinds are named

@@ -400,7 +400,10 @@ class AccountService:
         if new_network:
             self.notify(NetworkTrusted, user)
         clear_flow(request)
-        self.notify(SignedIn, user)
+        # The reports count sign-ins from new and from returning browsers.
+        self.notify(
+            SignedIn, user, detail={"device": "new" if new_device else "returning"}
+        )
 
     def sign_out(self, timed_out: bool) -> None:
         """End this browser's session on the server; record it once."""

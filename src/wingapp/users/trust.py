@@ -8,12 +8,13 @@ holds an IP address in the clear.
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from persistent import Persistent
+
+from ..networks import network_of
 
 
 class Trusted(Persistent):
@@ -21,15 +22,6 @@ class Trusted(Persistent):
         self.created = created
         self.last_used = created
         self.label_token = label_token
-
-
-def network_of(ip: str | None) -> str | None:
-    try:
-        address = ipaddress.ip_address(ip or "")
-    except ValueError:
-        return None
-    prefix = 24 if address.version == 4 else 64
-    return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
 
 
 class TrustService:
