@@ -5,9 +5,17 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 INI    ?= development.ini
+# `make zeo` serves var/Data.fs here; development-zeo.ini connects to it.
+ZEO    ?= 127.0.0.1:8100
+# `make run ADMIN_EMAIL=you@example.org`: the first admin's address.
+ADMIN_EMAIL ?=
+# pyramid 2.1 imports pkg_resources, which warns when it is imported. pserve
+# imports pyramid before wingapp can filter the warning (wingapp/__init__.py
+# does it for the `wingapp` command).
+QUIET  := PYTHONWARNINGS='ignore:pkg_resources is deprecated:UserWarning'
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint format bench system clean
+.PHONY: help run zeo test lint format bench system clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -23,8 +31,12 @@ $(VENV)/.test-installed: $(VENV)/.installed setup.py
 	touch $@
 
 run: $(VENV)/.installed ## install, create var/ (secrets, database, admin) and serve on :6543
-	$(BIN)/wingapp $(INI) init
-	$(BIN)/pserve $(INI)
+	@$(QUIET) $(BIN)/wingapp $(INI) init $(if $(ADMIN_EMAIL),--admin-email '$(ADMIN_EMAIL)')
+	@$(QUIET) $(BIN)/pserve $(INI)
+
+zeo: $(VENV)/.installed ## serve var/Data.fs over ZEO (127.0.0.1:8100) for development-zeo.ini
+	mkdir -p var
+	$(BIN)/runzeo -a $(ZEO) -f var/Data.fs
 
 system: ## install the system packages the integration tests use (apt)
 	bash tools/system-packages.sh

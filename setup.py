@@ -1,4 +1,4 @@
-from setuptools import find_packages, setup
+from setuptools import find_namespace_packages, setup
 
 with open("README.md", encoding="utf-8") as f:
     README = f.read()
@@ -12,8 +12,12 @@ requires = [
     "pyramid_zodbconn",
     "pyramid_chameleon",
     "pyramid_services",
+    # init reads the ini's [server:main] to say where the site is served.
+    "plaster",
     "zodburi",
     "ZODB",
+    # Development's shared database: `make zeo`, development-zeo.ini.
+    "ZEO",
     "BTrees",
     "persistent",
     "RelStorage[postgresql]",
@@ -60,7 +64,13 @@ setup(
     ],
     python_requires=">=3.11",
     package_dir={"": "src"},
-    packages=find_packages("src"),
+    # Namespace discovery, so that templates/ and static/ (folders without
+    # __init__.py) are listed with the code: setuptools warns about every
+    # importable-looking folder missing from `packages`. Their files come
+    # from MANIFEST.in.
+    packages=find_namespace_packages(
+        "src", include=["wingapp", "wingapp.*"], exclude=["*.__pycache__"]
+    ),
     include_package_data=True,
     zip_safe=False,
     install_requires=requires,

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
-from pyramid.config import Configurator
+import warnings
 
-from .resources import bootstrap, root_factory
-from .settings import exits_on_bad_settings
+# pyramid 2.1 imports pkg_resources, which warns on import (setuptools<82 is
+# pinned for it). Said once per command, it would bury what the command says.
+warnings.filterwarnings(
+    "ignore", message="pkg_resources is deprecated", category=UserWarning
+)
+
+from pyramid.config import Configurator  # noqa: E402
+
+from .resources import bootstrap, root_factory  # noqa: E402
+from .settings import exits_on_bad_settings  # noqa: E402
 
 
 @exits_on_bad_settings

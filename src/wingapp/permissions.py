@@ -8,6 +8,9 @@ ADMIN_BROWSE = "admin:tree:read"
 
 USER_READ = "users:self:read"
 USER_WRITE = "users:self:write"
+USER_CREDENTIALS = "users:self:credentials"
+"""Change one's own password or address: only the owner, never an admin
+(who forces a reset or sets the address from the account's admin page)."""
 
 ADMIN_USERS_WRITE = "admin:users:write"
 ADMIN_CODES_READ = "admin:codes:read"

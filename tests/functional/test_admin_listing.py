@@ -288,4 +288,4 @@ def test_non_admins_are_refused(app, admin):
     assert anonymous.get("/users/", status=303).location.startswith(
         "http://example.com/login?next="
     )
-    assert anonymous.get("/users/", headers=JSON, status=403).json["status"] == 403
+    assert anonymous.get("/users/", headers=JSON, status=401).json["status"] == 401

@@ -241,7 +241,7 @@ def test_anonymous_visitors_are_sent_to_sign_in(app, bob):
         assert anonymous.get(path, status=303).location.startswith(
             "http://example.com/login?next="
         )
-    assert anonymous.get("/users/bob/@@admin", headers=JSON, status=403)
+    assert anonymous.get("/users/bob/@@admin", headers=JSON, status=401)
 
 
 def test_a_signed_in_user_may_not(app, bob):

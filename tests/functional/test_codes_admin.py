@@ -188,8 +188,9 @@ def test_admin_pages_in_the_layout(app, testapp, filled):
     html = testapp.get("/codes/?limit=5&purpose=sign-in").text
     assert "<h1>Codes</h1>" in html
     assert 'class="site-header"' in html
-    assert html.count("<td>sign-in</td>") == 5
-    assert "<td>user4</td>" in html
+    assert html.count('<td data-label="Purpose">sign-in</td>') == 5
+    # No account is called user4: the owner is named, not linked.
+    assert '<td data-label="Owner">user4</td>' in html
     assert '<option value="sign-in" selected="selected">sign-in</option>' in html
     assert '<option value="used">used</option>' in html
     assert "First page" not in html
@@ -213,10 +214,10 @@ def test_admin_pages_in_the_layout(app, testapp, filled):
 def test_anonymous_visitors_are_refused(testapp, filled, dbroot, tm):
     with tm:
         name = next(dbroot()["codes"].newest_first()).__name__
-    data = testapp.get("/codes/", headers=JSON, status=403).json
-    assert (data["status"], data["error"]) == (403, "Forbidden")
-    data = testapp.get(f"/codes/{name}/", headers=JSON, status=403).json
-    assert data["status"] == 403
+    data = testapp.get("/codes/", headers=JSON, status=401).json
+    assert (data["status"], data["error"]) == (401, "Unauthorized")
+    data = testapp.get(f"/codes/{name}/", headers=JSON, status=401).json
+    assert data["status"] == 401
     assert "reader19" not in str(data)
     # A browser is sent to sign in first, and nothing of the codes is shown.
     page = testapp.get("/codes/", status=(303, 403))

@@ -54,7 +54,8 @@ def test_change_email_with_a_code_sent_to_the_new_address(app, ada, maildir):
     response = start(ada)
     assert response.location == "http://example.com/users/ada/confirm-email-change"
     page = response.follow()
-    assert f"We have sent a code to {NEW}." in page.text
+    assert "We have sent a code to your new address." in page.text
+    assert f"Enter the code we have sent to <strong>{NEW}</strong>" in page.text
     assert messages(maildir)[-1]["To"] == NEW
     done = confirm(ada, last_code(maildir))
     assert done.location == "http://example.com/users/ada/"
@@ -90,7 +91,9 @@ def test_email_change_errors_change_nothing(app, ada, maildir, kw, message):
 def test_an_address_of_another_account_is_not_revealed(app, ada, maildir):
     add_user(app, "bob", "bob@example.org")
     page = start(ada, email="bob@example.org").follow()
-    assert "We have sent a code to bob@example.org." in page.text
+    assert (
+        "Enter the code we have sent to <strong>bob@example.org</strong>" in page.text
+    )
     notice = messages(maildir)[-1]
     assert notice["To"] == "bob@example.org"
     assert "Code:" not in body(notice)

@@ -18,9 +18,9 @@ from pyramid.threadlocal import manager
 from tests.accounts import add_user, service, sign_in
 from wingapp.codes.services import CodeService
 from wingapp.interfaces import IClock, IKeyring
-from wingapp.permissions import USER_READ, USER_WRITE, VIEW
+from wingapp.permissions import USER_CREDENTIALS, USER_READ, USER_WRITE, VIEW
 
-PUBLIC_OR_OWN = {VIEW, USER_READ, USER_WRITE}
+PUBLIC_OR_OWN = {VIEW, USER_READ, USER_WRITE, USER_CREDENTIALS}
 
 
 @pytest.fixture

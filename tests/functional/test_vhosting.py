@@ -154,7 +154,7 @@ def test_virtual_root_listing_and_user_pages(wing):
 
     page = wing.get("/alice/", headers=VROOT)
     assert "<h1>alice</h1>" in page.text
-    assert BASE + "alice/password" in urls_in(page)
+    assert BASE + "alice/activity" in urls_in(page)
     assert wing.get("/static/css/wingapp.css", headers=VROOT).content_type == "text/css"
 
 

@@ -12,6 +12,7 @@ import pytest
 from BTrees.LOBTree import LOBTree
 
 from wingapp.admin import events as admin_events
+from wingapp.agents import browser_label
 from wingapp.audit import Entry, _time_key
 from wingapp.codes import events as code_events
 from wingapp.directives import evolve_steps
@@ -20,7 +21,6 @@ from wingapp.interfaces import IKeyring
 from wingapp.resources import make_root
 from wingapp.users import events as user_events
 from wingapp.users.activity import (
-    browser_label,
     describe_entry,
     entry_recorded,
     file_entry,
@@ -259,12 +259,24 @@ FIREFOX_WINDOWS = (
     [
         (None, "unknown"),
         ("", "unknown"),
-        (CHROME_LINUX, "Chrome on Linux"),
-        (FIREFOX_WINDOWS, "Firefox on Windows"),
-        ("curl/8.5.0", "curl"),
+        (CHROME_LINUX, "Chrome 120 on Linux"),
+        (FIREFOX_WINDOWS, "Firefox 121 on Windows"),
+        ("curl/8.5.0", "curl 8"),
         ("TestBrowser/42", "TestBrowser/42"),
         ("Unknown/5.0 " + "x" * 80, "Unknown/5.0 " + "x" * 47 + "…"),
     ],
 )
 def test_browser_labels(agent, label):
     assert browser_label(agent) == label
+
+
+def test_a_browser_known_without_a_version_is_named_without_one():
+    def parse(agent):
+        return SimpleNamespace(
+            with_defaults=lambda: SimpleNamespace(
+                user_agent=SimpleNamespace(family="Lynx", major=None),
+                os=SimpleNamespace(family="Linux"),
+            )
+        )
+
+    assert browser_label("Lynx", parse=parse) == "Lynx on Linux"

@@ -12,9 +12,9 @@ import pytest
 from tests.accounts import NEW_PASSWORD, PASSWORD, Clock
 from tests.conftest import FAST_HASHING
 from wingapp.admin import events
-from wingapp.admin.services import AdminService, check_reason, mask_email
+from wingapp.admin.services import AdminService, check_reason
 from wingapp.interfaces import IClock, IKeyring, IMailer
-from wingapp.users.models import User, Users, email_key
+from wingapp.users.models import User, Users, email_key, mask_email
 from wingapp.users.passwords import PasswordHasher
 from wingapp.users.services import Refused, create_user
 from wingapp.users.sessions import SessionService, Timeouts

@@ -52,7 +52,8 @@ def test_sign_in_message_says_when_where_and_the_code():
     assert "Code: 493817" in lines
     assert "  Time:       2025-03-01 12:05 UTC" in lines
     assert "  IP address: 203.0.113.9" in lines
-    assert f"  Browser:    {FIREFOX}" in lines
+    # The browser as a person knows it, then the whole string it sent.
+    assert f"  Browser:    Firefox 128 on Linux ({FIREFOX})" in lines
     assert "valid for 10 minutes" in body
     assert "  https://example.org/not-me?code=abc&t=def" in lines
     assert "This wasn't me" in lines
@@ -93,8 +94,9 @@ def test_the_requests_own_words_cannot_add_lines_or_run_long():
     assert [line for line in lines if line.startswith("Code:")] == ["Code: 493817"]
     browser = next(line for line in lines if line.startswith("  Browser:"))
     assert browser.startswith("  Browser:    Evil Code: 000000 Click")
-    assert len(browser) == len("  Browser:    ") + 200
-    assert browser.endswith("…")
+    # A short name (60 characters at most), then the string (200 at most).
+    assert len(browser) == len("  Browser:    ") + 60 + len(" ()") + 200
+    assert browser.endswith("…)")
     assert "  IP address: unknown" in lines
     assert "  Browser:    unknown" in text(message(user_agent=" \t")).splitlines()
 
@@ -127,7 +129,7 @@ def test_the_html_part_tells_the_same():
     assert ">493817</strong>" in page
     assert "<td>2025-03-01 12:05 UTC</td>" in page
     assert "<td>203.0.113.9</td>" in page
-    assert f"<td>{FIREFOX}</td>" in page
+    assert f"<td>Firefox 128 on Linux ({FIREFOX})</td>" in page
     assert "valid for 10 minutes" in page
     assert "This wasn't me" in page
     assert '<a href="https://example.org/not-me?code=abc&amp;t=def">' in page

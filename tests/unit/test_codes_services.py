@@ -297,3 +297,17 @@ def test_retention_comes_from_settings(codes, keyring, clock):
 def test_bad_settings_are_refused(codes, keyring, clock, name, value, message):
     with pytest.raises(ConfigurationError, match=message):
         CodeSettings.from_settings({name: value})
+
+
+def test_a_pending_code_can_be_adopted_by_another_flow(service, clock):
+    assert service.adopt("ada", "confirm-email", "other-flow") is None
+    code, plain = service.issue("confirm-email", "ada", BINDING)
+    assert service.adopt("ada", "confirm-email", "other-flow") is code
+    # The flow that asked first can no longer use it; the one that adopted it can.
+    assert verify(service, code, plain).reason == "mismatch"
+    assert verify(service, code, plain, binding="other-flow").ok
+    # A code no longer pending (used, or expired) is adopted by nobody.
+    assert service.adopt("ada", "confirm-email", "third-flow") is None
+    code, _ = service.issue("confirm-email", "bob", BINDING)
+    clock.advance(hours=1)
+    assert service.adopt("bob", "confirm-email", "other-flow") is None

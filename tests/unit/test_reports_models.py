@@ -12,8 +12,9 @@ import pytest
 from ZODB.POSException import ConflictError
 
 from tests.unit.test_concurrency import commit, db, race  # noqa: F401
+from wingapp.agents import browser_family
 from wingapp.audit import Entry
-from wingapp.reports.counting import browser_family, count_entry, source_network
+from wingapp.reports.counting import count_entry, source_network
 from wingapp.reports.figures import build, change_text, network_label
 from wingapp.reports.mailing import report_message
 from wingapp.reports.models import (

@@ -27,6 +27,7 @@ from ..users.models import (
     check_email,
     check_login,
     email_key,
+    mask_email,
 )
 from ..users.services import Refused, new_password_problems
 from .events import (
@@ -48,15 +49,6 @@ REASON_LENGTH = (3, 200)
 REASON_MESSAGE = (
     "Give a reason of 3 to 200 characters: it goes into the account's history."
 )
-
-
-def mask_email(email: str | None) -> str | None:
-    """Enough of an address for a person reading the history to tell two
-    apart ("a•••@example.org"), without writing it into the log."""
-    if email is None:
-        return None
-    local, _, domain = email.partition("@")
-    return f"{local[:1]}•••@{domain}"
 
 
 def check_reason(reason: str) -> str:

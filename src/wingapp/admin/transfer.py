@@ -34,10 +34,11 @@ from ..users.models import (
     check_email,
     check_login,
     email_key,
+    mask_email,
 )
 from ..users.passwords import imported_hash_problem
 from .events import UserImported
-from .services import check_roles, mask_email
+from .services import check_roles
 
 COLUMNS = ("login", "email", "roles", "password_hash", "confirmed")
 REQUIRED_COLUMNS = ("login", "email")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 
+from ..agents import browser_label
 from ..mail.templates import one_line, templated_message, utc_minute
 from .models import check_purpose
 
@@ -45,7 +46,8 @@ def code_message(
         "purpose": purpose,
         "when": utc_minute(when),
         "ip": one_line(ip),
-        "browser": one_line(user_agent),
+        "browser": one_line(browser_label(user_agent)),
+        "agent": one_line(user_agent),
         "code": code,
         "lifetime": _duration(lifetime),
         "deny_url": deny_url,

@@ -116,6 +116,21 @@ class CodeService:
         self.codes.add(code_id, code)
         return code, plain
 
+    def adopt(self, owner: str, purpose: str, binding: str) -> Code | None:
+        """Bind ``owner``'s pending code for ``purpose`` to another flow
+        (``binding``), and return it; None if none is pending. For a code
+        sent moments ago to a browser the owner has left: the flow that
+        proved who they are takes it over, and the first can no longer
+        use it."""
+        code = self.codes.newest_code(owner, purpose)
+        if code is None:
+            return None
+        self._settle(code, self.now())
+        if code.state != PENDING:
+            return None
+        code.binding = binding
+        return code
+
     def verify(
         self, code_id: str, purpose: str, owner: str, binding: str, entered: str
     ) -> VerifyResult:

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
+from pyramid.traversal import find_root
 from pyramid.view import view_config, view_defaults
 
 from ..interfaces import IClock, ICode, ICodes
@@ -48,6 +49,14 @@ def code_metadata(code: Code, now: datetime, request: Any) -> dict:
         "attempts": code.attempts,
         "state": code.status(now),
     }
+
+
+def owner_url(request: Any, codes: Any, login: str) -> str | None:
+    """The admin page of a code's owner; None once the account is gone."""
+    users = find_root(codes)["users"]
+    if login not in users:
+        return None
+    return request.resource_url(users[login], "@@admin")
 
 
 @view_defaults(context=ICodes, permission=ADMIN_CODES_READ)
@@ -98,6 +107,16 @@ class CodesViews:
         listing, data = self.listing()
         data.update(html_links(self.request, self.context, listing, data))
         data.update(states=STATES, purposes=PURPOSES, format_time=format_time)
+        # A filtered count is known only when one page holds every match
+        # (see listing); the total always is.
+        whole = listing.after is None and listing.start is None
+        complete = whole and data["next_cursor"] is None
+        data.update(
+            total=len(self.context),
+            matched=len(data["items"]) if complete else None,
+        )
+        for item in data["items"]:
+            item["owner_url"] = owner_url(self.request, self.context, item["owner"])
         return data
 
     @view_config(json=True, renderer="json")
@@ -120,6 +139,9 @@ class CodeViews:
             title=f"Code {self.context.__name__}",
             codes_url=self.request.resource_url(self.context.__parent__),
             format_time=format_time,
+            owner_url=owner_url(
+                self.request, self.context.__parent__, self.context.owner
+            ),
         )
         return data
 

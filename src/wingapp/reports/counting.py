@@ -2,32 +2,17 @@
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
-from ua_parser import parse as parse_agent
-
+from ..agents import browser_family
 from ..interfaces import IKeyring
 from ..networks import network_of
-
-UNKNOWN = "unknown"
 
 
 def source_network(ip: str | None) -> str | None:
     """The /24 (IPv4) or /48 (IPv6) around ``ip``: the reports group
     sources by the block one provider gives one customer."""
     return network_of(ip, ipv6_prefix=48)
-
-
-@functools.lru_cache(maxsize=4096)
-def browser_family(agent: str | None) -> str:
-    """ "Firefox", "Chrome Mobile", "curl"...: what ua-parser calls the
-    browser, without its version. A crowd sends few distinct agents, so
-    each is parsed once."""
-    if not agent:
-        return UNKNOWN
-    family = parse_agent(agent).with_defaults().user_agent.family
-    return UNKNOWN if family == "Other" else family
 
 
 def count_entry(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -11,9 +13,12 @@ from typing import Any
 from pyramid.paster import get_app, setup_logging
 from pyramid.scripting import prepare
 from pyramid_zodbconn import get_connection
+from zc.lockfile import LockError
+from ZEO.Exceptions import ClientDisconnected
 
 from ..interfaces import IClock
 from ..resources import ROOT_KEY
+from .errors import CommandError
 
 
 @dataclass
@@ -36,10 +41,37 @@ class ScriptEnv:
         return self.request.find_service(iface)
 
 
+def shown_path(path: str | os.PathLike[str]) -> str:
+    """``path`` as the operator would type it: relative when it is below the
+    working directory (``var/Data.fs`` for ``make run``), else absolute."""
+    relative = os.path.relpath(path)
+    return str(path) if relative.startswith("..") else relative
+
+
+def locked_database(error: LockError) -> CommandError:
+    """The one line a command gives when a server holds the FileStorage."""
+    # zc.lockfile names the lock file, "Couldn't lock '/srv/var/Data.fs.lock'".
+    found = re.search(r"lock '(.+)\.lock'", str(error))
+    path = shown_path(found.group(1)) if found else "It"
+    return CommandError(
+        f"The database file is locked: a server has it open. {path} belongs to "
+        "one process at a time: stop the server, or share the database "
+        'through ZEO or RelStorage (README, "ZEO for development").'
+    )
+
+
 @contextmanager
 def open_app(config_uri: str) -> Iterator[ScriptEnv]:
     setup_logging(config_uri)
-    app = get_app(config_uri)
+    try:
+        app = get_app(config_uri)
+    except LockError as e:
+        raise locked_database(e) from None
+    except ClientDisconnected:
+        raise CommandError(
+            f"No ZEO server answers at the zodbconn.uri of {config_uri}: "
+            "start it (`make zeo`) and try again."
+        ) from None
     registry = app.registry
     db = registry._zodb_databases[""]
     env = prepare(registry=registry)

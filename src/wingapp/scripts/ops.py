@@ -10,7 +10,7 @@ The storage is opened from the ini's ``zodbconn.uri`` (and any named
 ``zodbconn.uri.NAME``) exactly as the app opens it, but without loading the
 app: a nightly cron job needs no secrets. A FileStorage is locked by the
 one process that has it open, so it is packed while the server is stopped;
-RelStorage is packed while the site runs.
+through ZEO or on RelStorage it is packed while the site runs.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from pyramid.paster import get_appsettings, setup_logging
 from pyramid_zodbconn import db_from_uri, get_uris
 from zc.lockfile import LockError
 
+from .env import locked_database
 from .errors import CommandError
 
 
@@ -65,13 +66,9 @@ def open_databases(config_uri: str) -> dict[str, Any]:
         for name, uri in uris:
             # db_from_uri adds each database to the shared map itself.
             db_from_uri(uri, name, databases)
-    except LockError:
+    except LockError as e:
         close_all(databases)
-        raise CommandError(
-            "The database file is locked: a server has it open. A FileStorage "
-            "belongs to one process; stop the server to pack it (or move to "
-            "RelStorage, which packs while the site runs)."
-        ) from None
+        raise locked_database(e) from None
     return databases
 
 

@@ -14,11 +14,10 @@ about different accounts write different trees.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 from BTrees.LOBTree import LOBTree
-from ua_parser import parse as parse_agent
 
 from ..events import ADMIN_PREFIX, FAILURE, IEntryRecorded
 from ..interfaces import IKeyring
@@ -192,24 +191,6 @@ def describe_entry(request: Any, entry: Any) -> dict:
         "before": detail.get("before"),
         "after": detail.get("after"),
     }
-
-
-OTHER = "Other"
-"""What ua-parser calls a browser or system it does not know."""
-SHORT_AGENT = 60
-
-
-def browser_label(agent: str | None, parse: Callable[[str], Any] = parse_agent) -> str:
-    """A browser as a person knows it ("Firefox on Linux") when ua-parser
-    recognises it, else the start of what it said it was."""
-    if not agent:
-        return "unknown"
-    found = parse(agent).with_defaults()
-    browser, system = found.user_agent.family, found.os.family
-    if browser != OTHER:
-        return browser if system == OTHER else f"{browser} on {system}"
-    flat = " ".join(agent.split())
-    return flat if len(flat) <= SHORT_AGENT else flat[: SHORT_AGENT - 1] + "…"
 
 
 def includeme(config) -> None:

@@ -31,6 +31,12 @@ class Flow:
     new_email: str = ""
     """For an email change: the address the code went to (the cookie is
     encrypted, so it is not readable in the browser)."""
+    sent_to: str = ""
+    """Where the code went, masked ("a•••@example.org"), for the page that
+    asks for it."""
+    why: str = ""
+    """For a sign-in: why a code is asked ("device", "network", "both" or
+    "always", see TrustService.code_reason)."""
 
     def __post_init__(self) -> None:
         if not self.nonce:

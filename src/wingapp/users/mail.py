@@ -10,6 +10,7 @@ from datetime import timedelta
 from email.message import EmailMessage
 from typing import Any
 
+from ..agents import browser_label
 from ..codes.mail import _duration as duration
 from ..interfaces import IClock, IKeyring, IMailer
 from ..mail.templates import one_line, templated_message, utc_minute
@@ -27,6 +28,12 @@ def notice(
     )
 
 
+def browser_values(agent: str | None) -> dict[str, str]:
+    """A mail's ``browser`` ("Firefox 130 on Linux") and ``agent`` (the
+    whole User-Agent, which the mail shows after it when it says more)."""
+    return {"browser": one_line(browser_label(agent)), "agent": one_line(agent)}
+
+
 def _reset_url(request: Any) -> str:
     return request.resource_url(request.root, "reset-password")
 
@@ -42,7 +49,7 @@ def password_changed_message(request: Any, user: Any, reset: bool) -> EmailMessa
             "reset": reset,
             "when": utc_minute(request.find_service(IClock)()),
             "ip": one_line(request.client_addr),
-            "browser": one_line(request.user_agent),
+            **browser_values(request.user_agent),
             "reset_url": _reset_url(request),
         },
     )

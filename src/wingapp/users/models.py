@@ -10,12 +10,12 @@ from typing import Any
 from BTrees.LOBTree import LOBTree
 from BTrees.OOBTree import OOBTree
 from persistent import Persistent
-from pyramid.authorization import Allow
+from pyramid.authorization import Allow, Deny, Everyone
 from zope.interface import implementer
 
 from ..folder import Folder, WideTree
 from ..interfaces import IUser, IUsers
-from ..permissions import USER_READ, USER_WRITE, user_principal
+from ..permissions import USER_CREDENTIALS, USER_READ, USER_WRITE, user_principal
 from .catalog import UserCatalog
 
 LOGIN_PATTERN = re.compile(r"[^\W_][\w.-]{1,30}[^\W_]\Z")
@@ -32,7 +32,13 @@ STATES = (ACTIVE, DISABLED, UNCONFIRMED, MUST_RESET)
 
 
 class AccountError(ValueError):
-    """An account change that is refused; the message is for a person."""
+    """An account change that is refused; the message is for a person,
+    ``errors`` says it again field by field, for a form to show beside
+    each field."""
+
+    def __init__(self, message: str, errors: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.errors = errors or {}
 
 
 class EmailTaken(AccountError):
@@ -42,6 +48,15 @@ class EmailTaken(AccountError):
 def normalize_login(login: str) -> str:
     """NFKC then case-fold, so full-width and ordinary letters, or upper and lower case, name one account."""
     return unicodedata.normalize("NFKC", login).strip().casefold()
+
+
+def mask_email(email: str | None) -> str | None:
+    """Enough of an address for a person to tell two apart
+    ("a•••@example.org"), without showing or logging the whole of it."""
+    if email is None:
+        return None
+    local, _, domain = email.partition("@")
+    return f"{local[:1]}•••@{domain}"
 
 
 def check_login(login: str) -> str:
@@ -257,7 +272,11 @@ class User(Persistent):
     @property
     def __acl__(self) -> list:
         mine = user_principal(self.__name__)
-        return [(Allow, mine, (USER_READ, USER_WRITE))]
+        return [
+            (Allow, mine, (USER_READ, USER_WRITE, USER_CREDENTIALS)),
+            # Before the root's grant of everything to admins.
+            (Deny, Everyone, USER_CREDENTIALS),
+        ]
 
     def set_email(self, email: str, keyring: Any) -> None:
         email = check_email(email)

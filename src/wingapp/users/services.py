@@ -55,9 +55,34 @@ from .models import (
     check_email,
     check_login,
     email_key,
+    mask_email,
+    normalize_email,
     normalize_login,
 )
 from .passwords import PasswordHasher, password_problems
+
+
+def account_problems(
+    users: Users, login: str, email: str, password: str
+) -> dict[str, str]:
+    """What is wrong with each field of a new account, all at once (the
+    address's owner is never named: that is not the form's to say)."""
+    errors = {}
+    try:
+        login = check_login(login)
+    except AccountError as e:
+        errors["login"] = str(e)
+    else:
+        if login in users:
+            errors["login"] = "This login name is taken. Choose another."
+    try:
+        email = check_email(email)
+    except AccountError as e:
+        errors["email"] = str(e)
+    problems = password_problems(password, user_inputs=(login, email))
+    if problems:
+        errors["password"] = " ".join(problems)
+    return errors
 
 
 def create_user(
@@ -72,14 +97,12 @@ def create_user(
     roles: tuple[str, ...] = ("user",),
     email_confirmed: bool = False,
 ) -> User:
-    """Make an account after checking every rule; raise AccountError if any fails."""
-    login = check_login(login)
-    email = check_email(email)
-    if login in users:
-        raise AccountError("This login name is taken. Choose another.")
-    problems = password_problems(password, user_inputs=(login, email))
-    if problems:
-        raise AccountError(" ".join(problems))
+    """Make an account after checking every rule; raise AccountError,
+    with every field's problem at once, if any fails."""
+    errors = account_problems(users, login, email, password)
+    if errors:
+        raise AccountError(" ".join(errors.values()), errors)
+    login, email = check_login(login), check_email(email)
     user = User(created=now(), roles=roles)
     user.set_roles(roles)
     user.set_email(email, keyring)
@@ -124,14 +147,15 @@ class Refused(AccountError):
     form, ``errors`` for the fields it concerns."""
 
     def __init__(self, message: str, errors: dict[str, str] | None = None) -> None:
-        super().__init__(message)
+        super().__init__(message, errors)
         self.message = message
-        self.errors = errors or {}
 
 
 GENERIC_FAILURE = (
-    "Sign-in failed: the login name or password is wrong, or the account must "
-    "wait a while after too many attempts. Check them and try again."
+    "Sign-in failed: the login name or password is wrong. Check them and try "
+    "again. After several failed attempts, sign-in waits a few minutes before "
+    "it accepts even the right password: if you are sure of them, wait a few "
+    "minutes."
 )
 
 DISABLED = "This account is disabled. Ask an administrator."
@@ -378,13 +402,47 @@ class AccountService:
                 user, self.start_flow(user, flow), "new-password", MUST_RESET
             )
         if not user.email_confirmed:
-            flow = Flow(kind="confirm-email", login=user.__name__, next=next_path)
-            return SignInStep(user, self.start_flow(user, flow), "confirm-email")
-        if self.trust.needs_code(user, device_id(request), request.client_addr):
-            flow = Flow(kind="sign-in", login=user.__name__, next=next_path)
+            return self.confirm_at_sign_in(user, next_path)
+        why = self.trust.code_reason(user, device_id(request), request.client_addr)
+        if why is not None:
+            flow = Flow(
+                kind="sign-in",
+                login=user.__name__,
+                next=next_path,
+                why=why,
+                sent_to=mask_email(user.email(self.keyring)) or "",
+            )
             return SignInStep(user, self.start_flow(user, flow), "verify")
         self.finish_sign_in(user)
         return SignInStep(user)
+
+    def confirm_at_sign_in(self, user: User, next_path: str) -> SignInStep:
+        """The right password of an account whose address is not confirmed
+        yet: on to the page that asks for the code mailed to it."""
+        flow = Flow(
+            kind="confirm-email",
+            login=user.__name__,
+            next=next_path,
+            sent_to=mask_email(user.email(self.keyring)) or "",
+        )
+        try:
+            self.start_flow(user, flow)
+        except CodeCooldown:
+            # A code went out moments ago (at registration, perhaps in
+            # another browser): this browser, which has just proved the
+            # password, takes that code over rather than wait for another.
+            code = self.codes.adopt(
+                user.__name__, flow.kind, flow.binding(self.keyring)
+            )
+            flow.code_id = code.__name__
+            save_flow(self.request, flow)
+            return SignInStep(
+                user,
+                flow,
+                "confirm-email",
+                "Enter the code we emailed you moments ago.",
+            )
+        return SignInStep(user, flow, "confirm-email")
 
     def finish_sign_in(self, user: User) -> None:
         """The last step of every successful sign-in."""
@@ -437,6 +495,20 @@ class AccountService:
             save_flow(self.request, flow)
             return flow
         return self.start_flow(user, flow)
+
+    def resend_email_change_code(self, user: User, flow: Flow) -> None:
+        """Another code to the new address (raises CodeCooldown when the last
+        went out moments ago). For an address another account has, no code
+        was ever sent and none is now; the answer is the same."""
+        if flow.code_id is not None:
+            self.send_code(user, flow)
+        save_flow(self.request, flow)
+
+    def cancel_flow(self, flow: Flow) -> None:
+        """Give up a flow: its code can no longer be used."""
+        if flow.code_id is not None:
+            self.codes.cancel(flow.code_id)
+        clear_flow(self.request)
 
     def confirm_email_change(self, user: User, flow: Flow, entered: str) -> CodeCheck:
         """Check the code sent to the new address; on success move the
@@ -610,6 +682,7 @@ class AccountService:
             or user.disabled
         ):
             return None
+        flow.sent_to = mask_email(user.email(self.keyring)) or ""
         save_flow(self.request, flow)
         return flow
 
@@ -617,6 +690,9 @@ class AccountService:
         """Needs the current password; ends every other session, keeps this
         browser signed in under a new session id, and tells the owner."""
         self.check_current_password(user, current, PasswordChangeFailed)
+        if password == current:
+            message = "That is your current password. Choose a new one."
+            raise Refused(message, {"password": message})
         self.check_new_password(user, password)
         ended = set_password(
             user, password, hasher=self.hasher, sessions=self.sessions, now=self.clock
@@ -649,12 +725,21 @@ class AccountService:
             self.notify(
                 RegistrationRefused, detail={"reason": "email already registered"}
             )
-            flow = Flow(kind="confirm-email", login="")
+            # The same page as for a new address: where the code "went".
+            flow = Flow(
+                kind="confirm-email",
+                login="",
+                sent_to=mask_email(normalize_email(email)) or "",
+            )
         except AccountError as e:
-            raise Refused(str(e)) from None
+            raise Refused(str(e), e.errors) from None
         else:
             self.notify(Registered, user)
-            flow = Flow(kind="confirm-email", login=user.__name__)
+            flow = Flow(
+                kind="confirm-email",
+                login=user.__name__,
+                sent_to=mask_email(user.email(self.keyring)) or "",
+            )
             # A brand-new account has no earlier code, so no cool-down applies.
             self.send_code(user, flow)
         save_flow(request, flow)

@@ -46,18 +46,28 @@ class TrustService:
             network is not None and self.network_key(network) in user.trusted_networks
         )
 
-    def needs_code(self, user: Any, device_id: str | None, ip: str | None) -> bool:
+    def code_reason(
+        self, user: Any, device_id: str | None, ip: str | None
+    ) -> str | None:
+        """Why signing in from here needs an emailed code: "always" (the
+        site asks every time), "device", "network" or "both" (not used
+        before); None when it needs none."""
         if self.mode == "never":
-            return False
+            return None
         if self.mode == "always":
-            return True
+            return "always"
         new_ip = not self.knows_network(user, ip)
         new_device = not self.knows_device(user, device_id)
-        return {
-            "new_ip": new_ip,
-            "new_device": new_device,
-            "new_ip_or_device": new_ip or new_device,
-        }[self.mode]
+        if self.mode == "new_ip":
+            return "network" if new_ip else None
+        if self.mode == "new_device":
+            return "device" if new_device else None
+        if new_ip and new_device:
+            return "both"
+        return "network" if new_ip else "device" if new_device else None
+
+    def needs_code(self, user: Any, device_id: str | None, ip: str | None) -> bool:
+        return self.code_reason(user, device_id, ip) is not None
 
     def trust(
         self, user: Any, device_id: str, ip: str | None, agent: str | None

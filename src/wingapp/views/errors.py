@@ -54,7 +54,18 @@ def not_found(exc: HTTPNotFound, request: Any) -> Any:
 
 @forbidden_view_config()
 def forbidden(exc: HTTPForbidden, request: Any) -> Any:
-    if request.signed_in_user is None and not wants_json(request):
+    if request.signed_in_user is None:
+        if wants_json(request):
+            # 401, not 403: who is asking is not known yet. Without a
+            # WWW-Authenticate header, since no HTTP scheme signs in here:
+            # only the sign-in form's session cookie does.
+            return error_response(
+                request,
+                401,
+                "Unauthorized",
+                "Sign in first: this needs a signed-in session, and the "
+                "request came without one (or its session has ended).",
+            )
         # Not signed in (or the session ended): sign in, then come back.
         login = request.resource_url(
             request.root, "login", query={"next": request.path_qs}

@@ -42,6 +42,22 @@ class Page:
             self._extras[name] = None if factory is None else factory(self.request)
         return self._extras[name]
 
+    @staticmethod
+    def field(
+        errors: dict[str, str], name: str, *described_by: str, id: str | None = None
+    ) -> dict[str, str | None]:
+        """The attributes of the input for the field ``name`` (whose element
+        id is ``id``, by default the name): marked invalid when ``errors``
+        has a message for it, and described by that message (the element
+        ``<id>-error``) and by ``described_by``'s elements."""
+        invalid = name in errors
+        ids = [f"{id or name}-error"] if invalid else []
+        ids += described_by
+        return {
+            "aria-invalid": "true" if invalid else None,
+            "aria-describedby": " ".join(ids) or None,
+        }
+
     def flashes(self) -> list[str]:
         return self.request.session.pop_flash()
 

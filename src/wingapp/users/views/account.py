@@ -7,8 +7,9 @@ from typing import Any
 from pyramid.httpexceptions import HTTPBadRequest, HTTPSeeOther
 from pyramid.view import view_config, view_defaults
 
+from ...agents import browser_label
 from ...interfaces import IKeyring, IUser
-from ...permissions import USER_READ, USER_WRITE
+from ...permissions import USER_CREDENTIALS, USER_READ, USER_WRITE
 from ..events import SessionEnded, TrustRevoked
 from ..forms import ChangePasswordForm, validate
 from ..interfaces import IAccountService, ISessionService, ITrustService
@@ -28,6 +29,7 @@ def describe_sessions(request: Any, user: Any) -> list[dict]:
     for key, record in user.sessions.items():
         if not service.is_live(record):
             continue
+        agent = decrypt(keyring, record.ua_token)
         rows.append(
             {
                 "key": key,
@@ -35,7 +37,8 @@ def describe_sessions(request: Any, user: Any) -> list[dict]:
                 "created": record.created,
                 "last_active": record.last_active,
                 "ip": decrypt(keyring, record.ip_token),
-                "browser": decrypt(keyring, record.ua_token),
+                "browser": agent,
+                "browser_label": browser_label(agent),
             }
         )
     return sorted(rows, key=lambda r: r["created"], reverse=True)
@@ -53,6 +56,15 @@ def describe_trust(request: Any, records: Any) -> list[dict]:
     )
 
 
+def describe_devices(request: Any, user: Any) -> list[dict]:
+    """Trusted devices; a device's label is the User-Agent it was trusted
+    with, so each also gets the browser's short name."""
+    return [
+        {**row, "browser_label": browser_label(row["label"])}
+        for row in describe_trust(request, user.trusted_devices)
+    ]
+
+
 def describe(request: Any, user: Any) -> dict:
     keyring = request.find_service(IKeyring)
     return {
@@ -65,7 +77,7 @@ def describe(request: Any, user: Any) -> dict:
         "created": user.created,
         "last_sign_in": user.last_sign_in,
         "sessions": describe_sessions(request, user),
-        "trusted_devices": describe_trust(request, user.trusted_devices),
+        "trusted_devices": describe_devices(request, user),
         "trusted_networks": describe_trust(request, user.trusted_networks),
     }
 
@@ -78,8 +90,12 @@ class UserPage:
 
     @view_config(request_method="GET", renderer="wingapp:templates/users/user.pt")
     def html(self) -> dict:
-        data = describe(self.request, self.context)
-        data["title"] = self.context.__name__
+        request, user = self.request, self.context
+        data = describe(request, user)
+        data["title"] = user.__name__
+        # An admin looking at someone else's account gets no link to pages
+        # that are the owner's alone.
+        data["own_credentials"] = bool(request.has_permission(USER_CREDENTIALS, user))
         return data
 
     @view_config(request_method="GET", json=True, renderer="json")
@@ -136,7 +152,7 @@ def revoke_trust(context: Any, request: Any) -> Any:
     return HTTPSeeOther(location=request.resource_url(context))
 
 
-@view_defaults(context=IUser, name="password", permission=USER_WRITE)
+@view_defaults(context=IUser, name="password", permission=USER_CREDENTIALS)
 class ChangePassword:
     title = "Change your password"
 

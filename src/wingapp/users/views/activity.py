@@ -8,9 +8,10 @@ import colander
 from pyramid.httpexceptions import HTTPBadRequest, HTTPForbidden, HTTPSeeOther
 from pyramid.view import view_config, view_defaults
 
+from ...agents import browser_label
 from ...interfaces import IUser
 from ...permissions import USER_READ, USER_WRITE
-from ..activity import browser_label, describe_entry, history
+from ..activity import describe_entry, history
 from ..forms import validate
 from ..interfaces import IAccountService
 

@@ -10,7 +10,7 @@ from pyramid.view import view_config, view_defaults
 
 from ...codes.services import CodeCooldown
 from ...interfaces import IUser
-from ...permissions import USER_WRITE
+from ...permissions import USER_CREDENTIALS
 from ..flow import load_flow
 from ..forms import ChangeEmailForm, CodeForm, validate
 from ..interfaces import IAccountService
@@ -20,7 +20,7 @@ from .common import page, restart, wait_for_code
 KIND = "change-email"
 
 
-@view_defaults(context=IUser, name="email", permission=USER_WRITE)
+@view_defaults(context=IUser, name="email", permission=USER_CREDENTIALS)
 class ChangeEmail:
     title = "Change your email address"
 
@@ -55,7 +55,7 @@ class ChangeEmail:
         if errors:
             return self.refuse("Please correct the marked fields.", errors, shown)
         try:
-            flow = request.find_service(IAccountService).request_email_change(
+            request.find_service(IAccountService).request_email_change(
                 user, data["email"], data["current_password"]
             )
         except Refused as e:
@@ -65,12 +65,12 @@ class ChangeEmail:
                 wait_for_code(e),
                 form=shown,
             )
-        email = flow.new_email
-        request.session.flash(f"We have sent a code to {email}.")
+        # The page says where it went; the flash (in a cookie) does not.
+        request.session.flash("We have sent a code to your new address.")
         return HTTPSeeOther(location=request.resource_url(user, "confirm-email-change"))
 
 
-@view_defaults(context=IUser, name="confirm-email-change", permission=USER_WRITE)
+@view_defaults(context=IUser, name="confirm-email-change", permission=USER_CREDENTIALS)
 class ConfirmEmailChange:
     title = "Confirm your new email address"
 
@@ -110,15 +110,43 @@ class ConfirmEmailChange:
         user = self.context
         if self.flow is None:
             return self.start_again()
+        accounts = request.find_service(IAccountService)
+        if "cancel" in request.POST:
+            accounts.cancel_flow(self.flow)
+            request.session.flash(
+                "The email change is cancelled: your address is as before."
+            )
+            return HTTPSeeOther(location=request.resource_url(user))
+        if "resend" in request.POST:
+            return self.resend(accounts)
         data, errors = validate(CodeForm(), request.POST)
         if errors:
             return self.show(400, errors=errors, new_email=self.flow.new_email)
-        result = request.find_service(IAccountService).confirm_email_change(
-            user, self.flow, data["code"]
-        )
+        result = accounts.confirm_email_change(user, self.flow, data["code"])
         if result.start_again:
             return self.start_again(result.message)
         if not result.ok:
-            return self.show(400, message=result.message, new_email=self.flow.new_email)
+            return self.show(
+                400,
+                errors={"code": result.message},
+                new_email=self.flow.new_email,
+            )
         request.session.flash("Your email address is changed.")
         return HTTPSeeOther(location=request.resource_url(user))
+
+    def resend(self, accounts: Any) -> Any:
+        request = self.request
+        try:
+            accounts.resend_email_change_code(self.context, self.flow)
+        except CodeCooldown as e:
+            return self.show(
+                429,
+                message=wait_for_code(e, "before asking again"),
+                new_email=self.flow.new_email,
+            )
+        request.session.flash(
+            "A new code is on its way. The previous one no longer works."
+        )
+        return HTTPSeeOther(
+            location=request.resource_url(self.context, "confirm-email-change")
+        )

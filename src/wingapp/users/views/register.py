@@ -12,7 +12,7 @@ from ...permissions import VIEW
 from ..forms import RegisterForm, StrengthRequest, validate
 from ..interfaces import IAccountService
 from ..passwords import MIN_SCORE, password_problems, strength
-from ..services import Refused, from_link
+from ..services import Refused, account_problems, from_link
 from .common import page, restart, shown_again
 from .reset import open_link
 from .signin import VerifyViews
@@ -50,13 +50,19 @@ class RegisterViews:
         request = self.request
         data, errors = validate(RegisterForm(), request.POST)
         if errors:
-            return self.refuse(data, errors=errors)
+            # What the form's own checks let through may still break the
+            # account rules: say all of it at once, each beside its field.
+            found = account_problems(
+                request.root["users"],
+                *(str(data.get(k, "")) for k in ("login", "email", "password")),
+            )
+            return self.refuse(data, errors={**found, **errors})
         try:
             request.find_service(IAccountService).register(
                 data["login"], data["email"], data["password"]
             )
         except Refused as e:
-            return self.refuse(data, e.message)
+            return self.refuse(data, errors=e.errors)
         request.session.flash("We have sent a code to your email address.")
         return HTTPSeeOther(
             location=request.resource_url(self.context, "confirm-email")
@@ -76,9 +82,9 @@ class ConfirmEmailViews(VerifyViews):
         request = self.request
         if "code" not in request.GET:
             return super().form()
-        open_link(request, self.kind, STALE_CONFIRM_LINK)
+        self.flow = open_link(request, self.kind, STALE_CONFIRM_LINK)
         request.session.flash("Enter the code from the email.")
-        return page(request, self.template, title=self.title)
+        return self.show()
 
     @view_config(request_method="POST")
     def submit(self) -> Any:
@@ -87,7 +93,10 @@ class ConfirmEmailViews(VerifyViews):
     def succeed(self, accounts: Any) -> Any:
         accounts.confirm_email(self.user)
         if not from_link(self.flow):
-            return super().succeed(accounts)
+            signed_in = super().succeed(accounts)
+            # After the sign-in, which starts the session afresh.
+            self.request.session.flash("Your email address is confirmed. Welcome!")
+            return signed_in
         # Whoever opened the mailed link proved the address, not that they
         # know the password: they sign in as anyone else does.
         request = self.request

@@ -28,7 +28,7 @@ SENT = (
 )
 
 
-def open_link(request: Any, kind: str, stale: str) -> None:
+def open_link(request: Any, kind: str, stale: str) -> Any:
     """Start, in this browser, the flow a link mailed with a code names
     (``?code=…&n=…``); a link whose code can no longer be used is a 400
     saying ``stale``. The page then asks for the code from that mail."""
@@ -37,6 +37,7 @@ def open_link(request: Any, kind: str, stale: str) -> None:
     )
     if flow is None:
         raise HTTPBadRequest(stale)
+    return flow
 
 
 @view_defaults(context=IRoot, name="reset-password", permission=VIEW)

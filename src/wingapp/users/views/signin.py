@@ -98,11 +98,23 @@ class VerifyViews:
         request = self.request
         return restart(request, message, request.resource_url(request.root, "login"))
 
+    def show(self, status: int = 200, **values: Any) -> Any:
+        """The page that asks for the code, saying where it went and why."""
+        return page(
+            self.request,
+            self.template,
+            status=status,
+            title=self.title,
+            why=self.flow.why,
+            sent_to=self.flow.sent_to,
+            **values,
+        )
+
     @view_config(request_method="GET")
     def form(self) -> Any:
         if self.flow is None:
             return self.start_again("That sign-in has expired. Sign in again.")
-        return page(self.request, self.template, title=self.title)
+        return self.show()
 
     @view_config(request_method="POST")
     def submit(self) -> Any:
@@ -113,30 +125,16 @@ class VerifyViews:
             return self.resend()
         data, errors = validate(CodeForm(), request.POST)
         if errors:
-            return page(
-                request, self.template, status=400, title=self.title, errors=errors
-            )
+            return self.show(400, errors=errors)
         if self.user is None:
             # A flow for no account (see registration): nothing will match.
-            return page(
-                request,
-                self.template,
-                status=400,
-                title=self.title,
-                message="That code is not right.",
-            )
+            return self.show(400, errors={"code": "That code is not right."})
         accounts = request.find_service(IAccountService)
         result = accounts.check_code(self.user, self.flow, data["code"])
         if result.start_again:
             return self.start_again(result.message)
         if not result.ok:
-            return page(
-                request,
-                self.template,
-                status=400,
-                title=self.title,
-                message=result.message,
-            )
+            return self.show(400, errors={"code": result.message})
         return self.succeed(accounts)
 
     def succeed(self, accounts: Any) -> Any:
@@ -151,13 +149,7 @@ class VerifyViews:
             if self.user is not None:
                 request.find_service(IAccountService).send_code(self.user, self.flow)
         except CodeCooldown as e:
-            return page(
-                request,
-                self.template,
-                status=429,
-                title=self.title,
-                message=wait_for_code(e, "before asking again"),
-            )
+            return self.show(429, message=wait_for_code(e, "before asking again"))
         save_flow(request, self.flow)
         request.session.flash(
             "A new code is on its way. The previous one no longer works."
