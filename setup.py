@@ -34,8 +34,14 @@ requires = [
     # Names browsers on each account's activity page ("Firefox on Linux").
     "ua-parser>=1.0",
     "zxcvbn",
+    # One mailbox per address field, international domains included.
+    "email-validator>=2",
+    # Mixed-script login names, and Unicode's confusables for look-alikes.
+    "confusable-homoglyphs",
     "orjson",
     "zope.interface",
+    # Mail to an international domain goes out with the domain in IDNA form.
+    "idna",
     # The weekly security report's PDF; 68 brought the URLFetcher it subclasses.
     "weasyprint>=68",
 ]

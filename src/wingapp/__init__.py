@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import warnings
 
 # pyramid 2.1 imports pkg_resources, which warns on import (setuptools<82 is
@@ -27,6 +28,9 @@ def main(global_config, **settings):
     # The audit log names the user; annotating would look the session up
     # before traversal, for every request.
     settings.setdefault("tm.annotate_user", "false")
+    # Data.fs, its index, lock and blobs (and the mail spool) hold account
+    # data: readable by this user only, whoever else shares the machine.
+    os.umask(0o077)
     with Configurator(settings=settings, root_factory=root_factory) as config:
         # First: it checks retry.attempts before pyramid_retry reads it.
         config.include(".settings")
@@ -43,6 +47,7 @@ def main(global_config, **settings):
         config.include(".renderers")
         config.include(".negotiation")
         config.include(".headers")
+        config.include(".requests")
         config.include(".security")
         config.include(".sessions")
         config.include(".views")

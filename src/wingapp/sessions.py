@@ -14,13 +14,17 @@ from .interfaces import ICookiePolicy, IKeyring
 from .settings import boolean, group
 
 SESSION_COOKIE = "wingapp_session"
+MAX_FLASHES = 5
+"""Messages kept until a page shows them: a client that posts again and
+again without reading a page would otherwise grow the cookie past what a
+browser stores (4 KB), and every answer would fail."""
 
 # Secure by default; only plain-HTTP development turns it off.
 COOKIES = group("cookies", boolean("session.secure_cookie", True))
 
 
 def session_factory(secret: str, secure: bool):
-    return SignedCookieSessionFactory(
+    base = SignedCookieSessionFactory(
         secret,
         cookie_name=SESSION_COOKIE,
         secure=secure,
@@ -35,6 +39,14 @@ def session_factory(secret: str, secure: bool):
         salt="wingapp.session.",
         serializer=JSONSerializer(),
     )
+
+    class Session(base):
+        def flash(self, msg: str, queue: str = "", allow_duplicate: bool = False):
+            # The same message twice says nothing more.
+            super().flash(msg, queue, allow_duplicate)
+            del self["_f_" + queue][:-MAX_FLASHES]
+
+    return Session
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
+
+# Characters a path or query may hold as they are; '%' among them, so a
+# target that is already percent-encoded stays as it was.
+URL_SAFE = "/?#[]@!$&'()*+,;=:%-._~"
 
 
 def safe_next(request: Any, target: str | None) -> str | None:
@@ -18,4 +23,6 @@ def safe_next(request: Any, target: str | None) -> str | None:
     prefix = request.script_name
     if prefix and target != prefix and not target.startswith(prefix + "/"):
         return None
-    return request.host_url + target
+    # A header is Latin-1 at most, and a Location must be ASCII: '/€' (as a
+    # browser decodes it from next=%E2%82%AC) goes back to its UTF-8 escapes.
+    return request.host_url + quote(target, safe=URL_SAFE)

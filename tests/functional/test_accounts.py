@@ -104,7 +104,7 @@ def test_wrong_confirmation_code_is_refused(app, testapp, clock, maildir):
         ({"password": "short"}, "at least 15 characters"),
         ({"confirm": "something else entirely"}, "The two passwords differ"),
         ({"login": "a"}, "3 to 32"),
-        ({"email": "not-an-address"}, "email address like"),
+        ({"email": "not-an-address"}, "email address, like"),
         ({"login": ""}, "Enter your login name"),
         ({"password": "passwordpassword"}, "guess"),
     ],

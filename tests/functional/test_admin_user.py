@@ -296,7 +296,7 @@ def test_set_email(app, admin, bob, maildir):
     ("email", "says"),
     [
         ("", "Enter the email address."),
-        ("not an address", "Enter an email address like name@example.org."),
+        ("not an address", "Enter one email address, like name@example.org."),
         ("ROOT@example.org", "The account “root” has this address already."),
         ("bob@example.org", "This is the account's address already."),
     ],
@@ -320,7 +320,7 @@ def test_every_problem_of_a_form_shows_at_once(app, admin, bob):
     page = post_form(
         admin.get("/users/bob/@@admin"), "email", email="nope", reason="x", status=400
     )
-    assert error_beside(page, "email", "email").startswith("Enter an email address")
+    assert error_beside(page, "email", "email").startswith("Enter one email address")
     assert error_beside(page, "email", "reason").startswith("Give a reason")
     links = [a["href"] for a in page.html.find(id="problems").find_all("a")]
     assert sorted(links) == ["#email-email", "#email-reason"]
@@ -600,7 +600,7 @@ def test_create_user_mails_the_new_user(app, admin, maildir):
         ({"login": "x"}, "login", "A login name has 3 to 32"),
         ({"login": "root"}, "login", "The login name “root” is taken."),
         ({"email": ""}, "email", "Enter the email address."),
-        ({"email": "nope"}, "email", "Enter an email address like"),
+        ({"email": "nope"}, "email", "Enter one email address, like"),
         ({"email": "Root@Example.org"}, "email", "The account “root” has this"),
         ({"reason": "?"}, "reason", "Give a reason of 3 to 200"),
     ],

@@ -75,7 +75,7 @@ def test_change_email_with_a_code_sent_to_the_new_address(app, ada, maildir):
     ("kw", "message"),
     [
         ({"password": "not my password at all"}, "Your current password is not right."),
-        ({"email": "nonsense"}, "Enter an email address like"),
+        ({"email": "nonsense"}, "Enter one email address, like"),
         ({"email": "ADA@example.org"}, "That is your address already."),
         ({"email": ""}, "Please correct the marked fields."),
     ],

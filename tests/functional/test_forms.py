@@ -60,7 +60,7 @@ def test_every_registration_error_shows_beside_its_field_at_once(app, maildir):
         "login-error login-help",
     )
     assert errors["email"] == (
-        "Enter an email address like name@example.org.",
+        "Enter one email address, like name@example.org.",
         "email-error",
     )
     assert errors["password"][1] == "password-error password-help password-feedback"
@@ -69,7 +69,9 @@ def test_every_registration_error_shows_beside_its_field_at_once(app, maildir):
         "#email",
         "#password",
     ]
-    assert summary_links(page)[1][1] == "Enter an email address like name@example.org."
+    assert (
+        summary_links(page)[1][1] == "Enter one email address, like name@example.org."
+    )
     # Focus goes to the summary (forms.js), not to the first field.
     assert page.html.find(autofocus=True) is None
     assert messages(maildir) == []
@@ -81,7 +83,7 @@ def test_the_forms_own_checks_and_the_account_rules_speak_together(app):
     )
     errors = field_errors(page)
     assert errors["login"][0] == "Enter your login name."
-    assert errors["email"][0] == "Enter an email address like name@example.org."
+    assert errors["email"][0] == "Enter one email address, like name@example.org."
     assert "password" in errors
 
 

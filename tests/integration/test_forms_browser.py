@@ -46,11 +46,11 @@ def test_registration_errors_beside_their_fields(
                 expect(field).to_have_attribute("aria-invalid", "true")
                 expect(page.locator(f"#{name}-error")).to_be_visible()
             expect(page.locator("#email-error")).to_have_text(
-                "Enter an email address like name@example.org."
+                "Enter one email address, like name@example.org."
             )
             assert fits_width(page)
 
-            summary.get_by_role("link", name="Enter an email address").click()
+            summary.get_by_role("link", name="Enter one email address").click()
             expect(page.locator("#email")).to_be_focused()
 
             page.locator("#login").fill("ada")

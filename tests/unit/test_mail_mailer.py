@@ -269,3 +269,16 @@ def test_the_smtp_transport_queues_and_wakes_the_background_sender(tmp_path, tm)
 
 def test_the_maildir_transport_has_no_background_sender(mailer):
     assert mailer.sender is None
+
+
+def test_an_international_domain_goes_out_in_its_ascii_form(mailer, folder, tm):
+    message = note()
+    del message["To"]
+    message["To"] = "Zoë <zoe@bücher.example>, bob@example.org"
+    with tm:
+        mailer.send(message, tm)
+    [path] = files(folder, "new")
+    _, recipients, saved = read_queued(path)
+    assert recipients == ["zoe@xn--bcher-kva.example", "bob@example.org"]
+    assert saved["To"].addresses[0].domain == "xn--bcher-kva.example"
+    assert saved["To"].addresses[0].display_name == "Zoë"

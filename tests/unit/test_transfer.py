@@ -168,7 +168,7 @@ def test_creates_accounts_with_and_without_a_hash(env):
     assert (bob.password_hash, bob.must_reset, bob.email_confirmed) == ("", True, False)
     assert bob.password_changed is None
     keyring = service(env.app.registry, IKeyring)
-    assert bob.email(keyring) == "Bob@Example.org"
+    assert bob.email(keyring) == "Bob@example.org"
     assert users.find_by_email(bob.email_index) is bob
 
 
@@ -189,7 +189,7 @@ def test_each_import_is_in_the_history_without_the_hash(env):
     ("row", "reason"),
     [
         ("a,a@example.org,,,", "A login name has 3 to 32"),
-        ("alice,not-an-address,,,", "Enter an email address"),
+        ("alice,not-an-address,,,", "Enter one email address"),
         ("alice,alice@example.org,user wizard,,", "Unknown role: wizard"),
         ("alice,alice@example.org,,,maybe", "The column confirmed says 'maybe'"),
         ("alice,alice@example.org,,$md5$abc,", "not in a form we accept"),

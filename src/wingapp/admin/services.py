@@ -20,6 +20,7 @@ from ..users.interfaces import (
 )
 from ..users.mail import email_changed_message
 from ..users.models import (
+    LOOKS_TAKEN,
     ROLES,
     AccountError,
     User,
@@ -173,6 +174,8 @@ class AdminService:
         if login in self.users:
             message = f"The login name “{login}” is taken. Choose another."
             raise Refused(message, {"login": message})
+        if self.users.looks_like(login):
+            raise Refused(LOOKS_TAKEN, {"login": LOOKS_TAKEN})
         email, _ = self.check_email_free(email)
         roles = check_roles(roles)
         # No password: the owner sets one with the code mailed below, so no

@@ -28,6 +28,7 @@ from typing import Any
 
 from ..spreadsheet import csv_line, for_spreadsheet, from_spreadsheet
 from ..users.models import (
+    LOOKS_TAKEN,
     AccountError,
     User,
     Users,
@@ -35,6 +36,7 @@ from ..users.models import (
     check_login,
     email_key,
     mask_email,
+    skeleton,
 )
 from ..users.passwords import imported_hash_problem
 from .events import UserImported
@@ -280,6 +282,8 @@ class UserImport:
         # The first line each login and address was accepted on; addresses
         # are kept as raw digests, half the memory of their hex text.
         self.logins: dict[str, int] = {}
+        self.skeletons: dict[str, int] = {}
+        """The look of each login imported so far, for look-alikes."""
         self.emails: dict[bytes, int] = {}
         # Addresses earlier rows moved an account away from: free now, in a
         # dry run as in a real one.
@@ -315,6 +319,7 @@ class UserImport:
         except Rejected as e:
             return RowResult(row.line, login, REJECTED, str(e))
         self.logins[checked.login] = row.line
+        self.skeletons[skeleton(checked.login)] = row.line
         self.emails[bytes.fromhex(checked.email_index)] = row.line
         return RowResult(row.line, checked.login, outcome)
 
@@ -334,6 +339,11 @@ class UserImport:
             raise Rejected(problem)
         if login in self.logins:
             raise Rejected(f"The login {login!r} is on line {self.logins[login]} too.")
+        if login not in self.users and self.users.looks_like(login):
+            raise Rejected(LOOKS_TAKEN)
+        earlier = self.skeletons.get(skeleton(login))
+        if earlier is not None:
+            raise Rejected(f"The login {login!r} looks like the one on line {earlier}.")
         index = self.keyring.mac("email", email_key(email))
         earlier = self.emails.get(bytes.fromhex(index))
         if earlier is not None:

@@ -37,6 +37,9 @@ class Code(Persistent):
 
     __name__: str | None = None
     __parent__: Any = None
+    denied_at: datetime | None = None
+    """When its owner said, from the link in its mail, that they had not
+    asked for it (the link works once)."""
 
     def __init__(
         self,

@@ -15,11 +15,13 @@ import secrets
 import time
 from collections.abc import Callable
 from email.header import Header
+from email.headerregistry import Address
 from email.message import Message
 from email.utils import formatdate, getaddresses, make_msgid, parseaddr
 from pathlib import Path
 from typing import Any
 
+import idna
 from transaction.interfaces import IDataManager
 from zope.interface import implementer
 
@@ -37,6 +39,28 @@ def ensure_maildir(folder: Path) -> Path:
     for sub in ("tmp", "new", "cur"):
         (folder / sub).mkdir(mode=0o700, exist_ok=True)
     return folder
+
+
+def ascii_domains(message: Message) -> None:
+    """Write each recipient's domain in its ASCII (IDNA) form, as SMTP and
+    7-bit headers need it: ``ada@bücher.example`` goes to
+    ``ada@xn--bcher-kva.example``. Addresses keep their display names."""
+    for name in RECIPIENT_HEADERS:
+        found = getaddresses([str(v) for v in message.get_all(name, [])])
+        domains = [address.rpartition("@")[2] for _, address in found]
+        if all(domain.isascii() for domain in domains):
+            continue
+        del message[name]
+        message[name] = [
+            Address(
+                display_name=display,
+                username=address.rpartition("@")[0],
+                domain=domain
+                if domain.isascii()
+                else idna.encode(domain, uts46=True).decode("ascii"),
+            )
+            for (display, address), domain in zip(found, domains, strict=True)
+        ]
 
 
 def recipients_of(message: Message) -> list[str]:
@@ -155,6 +179,7 @@ class Mailer:
             message["Message-Id"] = make_msgid(domain=self._domain)
         if message["Date"] is None:
             message["Date"] = formatdate(usegmt=True)
+        ascii_domains(message)
         recipients = recipients_of(message)
         if not recipients:
             raise ValueError("A message needs a recipient in To, Cc or Bcc.")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import plaster
 from pyramid.paster import get_appsettings
@@ -78,8 +80,20 @@ def create_first_admin(env: Any, args: Any) -> str | None:
     return password
 
 
+def database_folder(settings: Any) -> Path | None:
+    """The folder of a FileStorage database (``file://`` URI), else None."""
+    uri = urlsplit(settings.get("zodbconn.uri", ""))
+    if uri.scheme != "file":
+        return None
+    return Path(uri.netloc + uri.path).parent
+
+
 def run_init(args: Any, stdin: Any, stdout: Any) -> int:
     settings = get_appsettings(args.config_uri)
+    folder = database_folder(settings)
+    if folder is not None and not folder.exists():
+        # Before the secrets, which would create it open to every user.
+        folder.mkdir(mode=0o700, parents=True)
     for path in ensure_keys(key_paths(settings)):
         print(f"Created secret file {path} (mode 0600).", file=stdout)
     with open_app(args.config_uri) as env, env.tm:

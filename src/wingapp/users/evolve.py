@@ -26,3 +26,9 @@ def widen_users(root: Any) -> None:
     users = root["users"]
     users.data = widened(users.data)
     users.by_email = widened(users.by_email)
+
+
+def index_login_skeletons(root: Any) -> None:
+    """Generation 11: the index that refuses a login name looking like an
+    existing one (see ``Users.by_skeleton``)."""
+    root["users"].index_skeletons()

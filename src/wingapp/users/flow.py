@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from cryptography.fernet import InvalidToken
@@ -19,6 +19,9 @@ from ..interfaces import IClock, ICookiePolicy, IKeyring
 
 FLOW_COOKIE = "wingapp_flow"
 FLOW_SECONDS = 600
+MAX_COOKIE_BYTES = 4000
+"""Under the 4096 bytes a browser stores for a cookie, name and flags
+included; a longer one would be dropped silently."""
 
 
 @dataclass
@@ -62,11 +65,19 @@ def _set_cookie(request: Any, value: str, **kw: Any) -> None:
     request.add_response_callback(set_it)
 
 
-def save_flow(request: Any, flow: Flow) -> None:
+def _seal(request: Any, flow: Flow) -> bytes:
     # Stamped with the application's clock, which also decides expiry.
-    token = request.find_service(IKeyring).encrypt(
+    return request.find_service(IKeyring).encrypt(
         json.dumps(asdict(flow)), now=request.find_service(IClock)().timestamp()
     )
+
+
+def save_flow(request: Any, flow: Flow) -> None:
+    token = _seal(request, flow)
+    if len(token) > MAX_COOKIE_BYTES:
+        # Only the page to come back to is taken from the form as it came;
+        # one this long is no path safe_next would follow anyway.
+        token = _seal(request, replace(flow, next=""))
     _set_cookie(request, token.decode())
 
 

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import unicodedata
 from datetime import datetime
+from functools import cache
 from typing import Any
 
+import email_validator
 from BTrees.LOBTree import LOBTree
 from BTrees.OOBTree import OOBTree
+from confusable_homoglyphs import categories, confusables
+from email_validator import EmailNotValidError, validate_email
 from persistent import Persistent
 from pyramid.authorization import Allow, Deny, Everyone
 from zope.interface import implementer
@@ -19,8 +24,25 @@ from ..permissions import USER_CREDENTIALS, USER_READ, USER_WRITE, user_principa
 from .catalog import UserCatalog
 
 LOGIN_PATTERN = re.compile(r"[^\W_][\w.-]{1,30}[^\W_]\Z")
-EMAIL_PATTERN = re.compile(r"[^@\s]{1,64}@[^@\s.]+(\.[^@\s.]+)+\Z")
 MAX_EMAIL_LENGTH = 254
+EMAIL_MESSAGE = "Enter one email address, like name@example.org."
+LOOKS_TAKEN = "This login name looks like an existing one. Choose another."
+MIXED_SCRIPTS = (
+    "Use letters of one alphabet in a login name (not, say, Latin and "
+    "Cyrillic together)."
+)
+# Scripts that are written together (UTS #39's "highly restrictive"
+# profile): a Japanese, Chinese or Korean name mixes these by nature.
+SCRIPT_SETS = (
+    frozenset({"LATIN", "HAN", "HIRAGANA", "KATAKANA"}),
+    frozenset({"LATIN", "HAN", "BOPOMOFO"}),
+    frozenset({"LATIN", "HAN", "HANGUL"}),
+)
+# The setup command's placeholder admin address is in .invalid, which
+# RFC 6761 reserves so that mail to it goes nowhere; the library refuses
+# it unless told otherwise (its documented way is this list).
+with contextlib.suppress(ValueError):  # gone already: a module reloaded
+    email_validator.SPECIAL_USE_DOMAIN_NAMES.remove("invalid")
 ROLES = ("user", "admin")
 
 # What the admin listing filters by; an account is in exactly one.
@@ -66,25 +88,96 @@ def check_login(login: str) -> str:
             "A login name has 3 to 32 letters, digits, dots, dashes or "
             "underscores, and starts and ends with a letter or digit."
         )
+    if mixes_scripts(normalized):
+        raise AccountError(MIXED_SCRIPTS)
     return normalized
+
+
+def mixes_scripts(name: str) -> bool:
+    """Whether ``name`` mixes scripts that are not written together, as a
+    look-alike does ("admin" with a Cyrillic a, U+0430, for its first
+    letter)."""
+    if not confusables.is_mixed_script(name):
+        return False
+    # Marks (INHERITED) take the script of the letter they sit on.
+    scripts = categories.unique_aliases(name) - {"COMMON", "INHERITED"}
+    return len(scripts) > 1 and not any(scripts <= both for both in SCRIPT_SETS)
+
+
+@cache
+def _prototypes() -> dict[str, str]:
+    """Each confusable character -> the one its look-alike group is judged
+    by (the target of Unicode's confusables.txt, which the library holds).
+
+    The library stores every mapping both ways: a source has exactly one
+    entry (its target), a target lists its sources. A pair that lists only
+    each other is ambiguous, but either member serves as the group's
+    representative, so the smaller is taken.
+    """
+    # The library wraps right-to-left characters in LEFT-TO-RIGHT MARKs.
+    data = {
+        key.replace("\u200e", ""): [h["c"].replace("\u200e", "") for h in found]
+        for key, found in confusables.confusables_data.items()
+    }
+    table = {}
+    for char, found in data.items():
+        if len(char) != 1 or len(found) != 1:
+            continue  # a target (or a sequence): it stands for itself
+        partner = found[0]
+        if len(data.get(partner, ())) > 1 or len(partner) > 1:
+            table[char] = partner
+        else:
+            table[char] = min(char, partner)
+    return table
+
+
+def skeleton(name: str) -> str:
+    """UTS #39's skeleton of ``name``: two names that look alike have the
+    same one ("victim1", and the same with a dotless i, U+0131)."""
+    table = _prototypes()
+    decomposed = unicodedata.normalize("NFD", name)
+    mapped = "".join(table.get(char, char) for char in decomposed)
+    return unicodedata.normalize("NFD", mapped)
 
 
 def normalize_email(email: str) -> str:
     return unicodedata.normalize("NFKC", email).strip()
 
 
+def _validated(email: str) -> email_validator.ValidatedEmail:
+    # One mailbox: no list, no display name, no comment. Non-ASCII is
+    # allowed after the @ (every such domain has an ASCII, IDNA, form to
+    # send to), not before it, which would need every relay to speak
+    # SMTPUTF8. Strict: at most 64
+    # characters before the @, as RFC 5321 says and servers enforce.
+    return validate_email(
+        email, check_deliverability=False, allow_smtputf8=False, strict=True
+    )
+
+
 def check_email(email: str) -> str:
+    """The address in the library's normal form (domain lowercased and,
+    if international, in Unicode); one address only."""
     normalized = normalize_email(email)
-    if len(normalized) > MAX_EMAIL_LENGTH or not EMAIL_PATTERN.match(normalized):
-        raise AccountError("Enter an email address like name@example.org.")
-    return normalized
+    if len(normalized) > MAX_EMAIL_LENGTH:
+        raise AccountError(EMAIL_MESSAGE)
+    try:
+        return _validated(normalized).normalized
+    except EmailNotValidError:
+        raise AccountError(EMAIL_MESSAGE) from None
 
 
 def email_key(email: str) -> str:
     """What the email index hashes: mail systems treat addresses as
     case-insensitive in practice, so one person cannot register twice by
-    changing case."""
-    return normalize_email(email).casefold()
+    changing case; a domain in IDNA form ("xn--") keys as its Unicode one.
+    For the addresses accepted before the library checked them, the key is
+    the one they were indexed under."""
+    email = normalize_email(email)
+    # A sign-in name that is not an address keys as typed, finding no one.
+    with contextlib.suppress(EmailNotValidError):
+        email = _validated(email).normalized
+    return unicodedata.normalize("NFKC", email).casefold()
 
 
 @implementer(IUsers)
@@ -92,7 +185,9 @@ class Users(Folder):
     """Accounts, each held under its normalised login name.
 
     ``by_email`` maps the keyed hash of an address to a login; the address
-    itself is only ever stored encrypted, on the user. ``catalog`` sorts
+    itself is only ever stored encrypted, on the user. ``by_skeleton`` maps
+    each login's :func:`skeleton` to it, so that a look-alike of an existing
+    name is refused. ``catalog`` sorts
     and filters the accounts for the admin listing
     (:class:`~wingapp.users.catalog.UserCatalog`); subscribers keep it up
     to date, not this class.
@@ -101,7 +196,21 @@ class Users(Folder):
     def __init__(self, title: str = "") -> None:
         super().__init__(title)
         self.by_email = WideTree()
+        self.by_skeleton = WideTree()
         self.rebuild_catalog()
+
+    def index_skeletons(self) -> None:
+        """A new skeleton index of every account (also how a container
+        made before it gets one). Of look-alikes made before, the first by
+        name keeps the entry."""
+        self.by_skeleton = WideTree()
+        for login in self.keys():
+            self.by_skeleton.setdefault(skeleton(login), login)
+
+    def looks_like(self, login: str) -> str | None:
+        """The other account whose name ``login`` looks like, if any."""
+        found = self.by_skeleton.get(skeleton(login))
+        return None if found == login else found
 
     def rebuild_catalog(self) -> None:
         """A new catalog holding every account (also how a container made
@@ -115,11 +224,14 @@ class Users(Folder):
         return None if login is None else self.get(login)
 
     def add_user(self, login: str, user: User) -> User:
+        if self.looks_like(login) is not None:
+            raise AccountError(LOOKS_TAKEN, {"login": LOOKS_TAKEN})
         if user.email_index is not None and user.email_index in self.by_email:
             raise EmailTaken("An account with this email address exists already.")
         self.add(login, user)
         if user.email_index is not None:
             self.by_email[user.email_index] = login
+        self.by_skeleton[skeleton(login)] = login
         return user
 
     def reindex_email(self, user: User, old_index: str | None) -> None:
@@ -132,6 +244,9 @@ class Users(Folder):
         user = super().remove(name, send_events)
         if user.email_index is not None and self.by_email.get(user.email_index) == name:
             del self.by_email[user.email_index]
+        key = skeleton(name)
+        if self.by_skeleton.get(key) == name:
+            del self.by_skeleton[key]
         return user
 
 

@@ -29,9 +29,9 @@ from .settings import PASSWORDS
 MIN_LENGTH = 15
 MAX_LENGTH = 128
 MIN_SCORE = 3
-# zxcvbn's run time grows quickly with length; the first 100 characters are
-# plenty to judge whether a password is guessable.
-SCORED_PREFIX = 100
+# zxcvbn refuses a password over 72 characters (its run time grows quickly
+# with length); the first 72 are plenty to judge whether one is guessable.
+SCORED_PREFIX = 72
 
 PBKDF2_PREFIX = "$pbkdf2-sha512$"
 ARGON2ID_PREFIX = "$argon2id$"

@@ -48,6 +48,7 @@ from .mail import (
     password_changed_message,
 )
 from .models import (
+    LOOKS_TAKEN,
     AccountError,
     EmailTaken,
     User,
@@ -75,6 +76,8 @@ def account_problems(
     else:
         if login in users:
             errors["login"] = "This login name is taken. Choose another."
+        elif users.looks_like(login):
+            errors["login"] = LOOKS_TAKEN
     try:
         email = check_email(email)
     except AccountError as e:
@@ -603,15 +606,25 @@ class AccountService:
         clear_flow(self.request)
         return result
 
-    def not_me(self, code: Any) -> None:
-        """Someone else asked for ``code``: cancel it, end every session of
-        its account and this browser's."""
+    def not_me(self, code: Any) -> bool:
+        """Someone else asked for ``code``, so someone else knows the
+        password: cancel the code, end every session of its account (and
+        this browser's), forget its trusted browsers and networks, and let
+        the password open nothing until a reset by code has set a new one.
+        False, changing nothing, when the link was used already."""
+        if code.denied_at is not None:
+            return False
+        code.denied_at = self.clock()
         self.codes.cancel(code.__name__)
         user = self.users.get(code.owner)
         if user is not None:
             ended = self.sessions.end_all(user)
+            user.trusted_devices.clear()
+            user.trusted_networks.clear()
+            user.must_reset = True
             self.notify(NotMe, user, detail={"sessions_ended": ended})
         end_session(self.request)
+        return True
 
     def not_me_entry(self, user: User, entry: Any) -> None:
         """The signed-in owner says ``entry`` of their history was not

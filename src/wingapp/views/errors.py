@@ -92,7 +92,11 @@ def client_error(exc: HTTPClientError, request: Any) -> Any:
     # Our own HTTP errors carry a message meant for the person who made the
     # request (which parameter was wrong, and why).
     message = exc.detail or exc.explanation
-    return error_response(request, exc.code, exc.title, str(message))
+    response = error_response(request, exc.code, exc.title, str(message))
+    if "Allow" in exc.headers:
+        # A 405 says which methods the page does take.
+        response.headers["Allow"] = exc.headers["Allow"]
+    return response
 
 
 @exception_view_config(Exception, retryable_error=True)

@@ -145,26 +145,34 @@ class NotMe:
             )
         return code
 
+    def used(self) -> Any:
+        return page(self.request, "not_me.pt", title=self.title, used=True)
+
     @view_config(request_method="GET")
     def form(self) -> Any:
         # Reading the link changes nothing; the button on this page does.
         code = self.code(self.request.GET)
+        if code.denied_at is not None:
+            return self.used()
         return page(
             self.request,
             "not_me.pt",
             title=self.title,
             code_id=code.__name__,
             token=self.request.GET["t"],
+            used=False,
         )
 
     @view_config(request_method="POST")
     def submit(self) -> Any:
         request = self.request
         code = self.code(request.POST)
-        request.find_service(IAccountService).not_me(code)
+        if not request.find_service(IAccountService).not_me(code):
+            return self.used()
         request.session.flash(
-            "We cancelled the code and signed out every session of the account. "
-            "Now choose a new password: ask for a reset code here."
+            "We cancelled the code, signed out every session of the account and "
+            "forgot its trusted browsers and networks. The old password no "
+            "longer opens it: ask for a reset code here to choose a new one."
         )
         return HTTPSeeOther(
             location=request.resource_url(self.context, "reset-password")
