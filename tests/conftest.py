@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,17 @@ FAST_HASHING = {
     "passwords.argon2_memory_cost": "19456",
     "passwords.argon2_parallelism": "1",
 }
+
+
+@pytest.fixture(autouse=True)
+def keep_umask() -> Iterator[None]:
+    """main() gives the process umask 077, as a server should; a test must
+    not leave it to the tests after it, whose files Apache (another user)
+    must read."""
+    saved = os.umask(0o022)
+    os.umask(saved)
+    yield
+    os.umask(saved)
 
 
 @pytest.fixture
