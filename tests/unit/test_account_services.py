@@ -67,13 +67,13 @@ def test_trust_records_only_hashes_and_ciphertext(keyring):
     clock = Clock(T0)
     trust = TrustService(keyring, clock, "new_ip_or_device")
     user = User(T0)
-    assert trust.needs_code(user, None, "192.0.2.1")
+    assert trust.code_reason(user, None, "192.0.2.1") is not None
     trust.trust(user, "device-1", "192.0.2.1", "Agent/1")
     trust.trust(user, "device-1", "192.0.2.1", "Agent/1")
     assert len(user.trusted_devices) == len(user.trusted_networks) == 1
-    assert not trust.needs_code(user, "device-1", "192.0.2.200")
-    assert trust.needs_code(user, "device-2", "192.0.2.1")
-    assert trust.needs_code(user, "device-1", "198.51.100.1")
+    assert trust.code_reason(user, "device-1", "192.0.2.200") is None
+    assert trust.code_reason(user, "device-2", "192.0.2.1") is not None
+    assert trust.code_reason(user, "device-1", "198.51.100.1") is not None
     (network,) = user.trusted_networks.values()
     assert keyring.decrypt(network.label_token) == "192.0.2.0/24"
     assert "192.0.2" not in "".join(user.trusted_networks.keys())

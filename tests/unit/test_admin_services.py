@@ -501,7 +501,7 @@ def test_revoke_trust(harness):
     event = only_event(h, events.TrustCleared)
     assert event.detail["before"] == {"trusted_devices": 2, "trusted_networks": 1}
     assert event.detail["after"] == {"trusted_devices": 0, "trusted_networks": 0}
-    assert h.trust.needs_code(ada, "device-1", "192.0.2.1")
+    assert h.trust.code_reason(ada, "device-1", "192.0.2.1") is not None
 
 
 # -- delete ----------------------------------------------------------------

@@ -346,6 +346,28 @@ def test_a_sign_in_at_the_moment_of_a_password_change_leaves_no_session(
     assert commit(account_db, lambda root: list(root["ada"].sessions)) == [keep]
 
 
+@pytest.mark.parametrize("forget_first", [True, False])
+def test_a_place_trusted_at_the_moment_of_this_wasnt_me_stays_forgotten(
+    account_db, keyring, forget_first
+):
+    trust = TrustService(keyring, Clock(T0), "new_ip_or_device")
+    commit(account_db, lambda root: trust.trust(root["ada"], "d0", "192.0.2.1", None))
+
+    def forget(root: Any) -> None:
+        assert trust.forget_all(root["ada"]) == (1, 1)
+
+    def sign_in(root: Any) -> None:
+        trust.trust(root["ada"], "d1", "198.51.100.7", "Elsewhere")
+
+    race(account_db, *((forget, sign_in) if forget_first else (sign_in, forget)))
+
+    def places(root: Any) -> tuple[int, int]:
+        user = root["ada"]
+        return len(user.trusted_devices), len(user.trusted_networks)
+
+    assert commit(account_db, places) == (0, 0)
+
+
 # Sign-in sessions
 
 

@@ -113,9 +113,7 @@ def test_a_tally_counts_by_key():
     tally.add("a")
     tally.add("a", 2)
     tally.add(("b", 1))
-    assert (tally["a"], tally[("b", 1)], tally["c"]) == (3, 1, 0)
-    assert sorted(tally.items(), key=str) == [("a", 3), (("b", 1), 1)]
-    assert (len(tally), tally.total()) == (2, 4)
+    assert dict(tally.items()) == {"a": 3, ("b", 1): 1}
 
 
 def test_tallies_written_at_once_merge(db):  # noqa: F811

@@ -349,20 +349,18 @@ class AdminService:
 
     def revoke_trust(self, user: User, reason: str, actor: str) -> int:
         reason = check_reason(reason)
-        devices, networks = list(user.trusted_devices), list(user.trusted_networks)
-        if not devices and not networks:
+        if not len(user.trusted_devices) and not len(user.trusted_networks):
             raise Refused("The account has no trusted devices or networks.")
-        for key in devices + networks:
-            self.trust.revoke(user, key)
+        devices, networks = self.trust.forget_all(user)
         self.record(
             TrustCleared,
             user.__name__,
             actor,
             reason,
-            {"trusted_devices": len(devices), "trusted_networks": len(networks)},
+            {"trusted_devices": devices, "trusted_networks": networks},
             {"trusted_devices": 0, "trusted_networks": 0},
         )
-        return len(devices) + len(networks)
+        return devices + networks
 
     def delete(self, user: User, reason: str, actor: str) -> None:
         reason = check_reason(reason)

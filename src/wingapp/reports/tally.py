@@ -28,17 +28,8 @@ class Tally(Persistent):
         counts[key] = counts.get(key, 0) + n
         self._p_changed = True
 
-    def __getitem__(self, key: Hashable) -> int:
-        return self.counts.get(key, 0)
-
     def items(self) -> Iterator[tuple[Hashable, int]]:
         return iter(self.counts.items())
-
-    def __len__(self) -> int:
-        return len(self.counts)
-
-    def total(self) -> int:
-        return sum(self.counts.values())
 
     def _p_resolveConflict(
         self, old: dict[str, Any], committed: dict[str, Any], mine: dict[str, Any]

@@ -87,15 +87,13 @@ class WeekList:
 
 def report_data(report: Any, request: Any) -> dict[str, Any]:
     """The report's figures, once it is known to be a week with a report:
-    not one still to come, nor one before the first stored week. An ended
-    week not yet frozen is frozen here, once."""
+    not one still to come, nor one before the first stored week. Reading
+    writes nothing: the first event of a later week freezes an ended one
+    (Reports.for_time), and nothing counts into it meanwhile."""
     now = request.find_service(IClock)()
-    reports = report.__parent__
-    first = reports.first_week() or week_of(now)
+    first = report.__parent__.first_week() or week_of(now)
     if report.start > now or report.__name__ < first:
         raise HTTPNotFound(f"There is no report for {report.__name__}.")
-    if reports.is_stored(report) and report.ended(now):
-        report.freeze(now)
     return build(report, request.find_service(IKeyring), now)
 
 
@@ -162,8 +160,7 @@ def draw_charts(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
     }
 
 
-def page_values(report: Any, request: Any, printing: bool) -> dict[str, Any]:
-    data = report_data(report, request)
+def page_values(data: dict[str, Any], printing: bool) -> dict[str, Any]:
     return {
         **data,
         "charts": draw_charts(data),
@@ -175,10 +172,10 @@ def page_values(report: Any, request: Any, printing: bool) -> dict[str, Any]:
     }
 
 
-def report_pdf(report: Any, request: Any) -> bytes:
-    """The whole report as a PDF: the page's own template, charts
-    included, laid out for print."""
-    values = page_values(report, request, printing=True)
+def report_pdf(data: dict[str, Any], request: Any) -> bytes:
+    """The whole report (``data``, from :func:`report_data`) as a PDF: the
+    page's own template, charts included, laid out for print."""
+    values = page_values(data, printing=True)
     html = render(REPORT_TEMPLATE, values, request=request)
     return html_to_pdf(html, title=values["title"])
 
@@ -205,7 +202,8 @@ class ReportPage:
 
     @view_config(renderer=REPORT_TEMPLATE)
     def html(self) -> dict:
-        return page_values(self.context, self.request, printing=False)
+        data = report_data(self.context, self.request)
+        return page_values(data, printing=False)
 
     @view_config(json=True, renderer="json")
     def json(self) -> dict:
@@ -222,7 +220,8 @@ class ReportPage:
     @view_config(name="report.pdf")
     def pdf(self) -> Response:
         try:
-            body = report_pdf(self.context, self.request)
+            data = report_data(self.context, self.request)
+            body = report_pdf(data, self.request)
         except PDFUnavailable as e:
             return error_response(self.request, 503, "PDF not available", str(e))
         return _download(

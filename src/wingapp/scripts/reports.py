@@ -54,9 +54,15 @@ def register(subparsers: Any) -> None:
 
 
 def find_report(env: ScriptEnv, name: str) -> tuple[Any, dict[str, Any]]:
+    """The week's report and its figures; a stored week that has ended is
+    frozen first (the web only reads, a command may write)."""
     try:
         monday_of(name)
-        report = env.root["reports"][name]
+        reports = env.root["reports"]
+        report = reports[name]
+        now = env.now()
+        if reports.is_stored(report) and report.ended(now):
+            report.freeze(now)
         data = report_data(report, env.request)
     except ValueError as e:
         raise CommandError(str(e)) from None
@@ -81,9 +87,9 @@ def long_csv(data: dict[str, Any]) -> str:
     return "".join(lines)
 
 
-def pdf_of(report: Any, env: ScriptEnv) -> bytes:
+def pdf_of(data: dict[str, Any], env: ScriptEnv) -> bytes:
     try:
-        return report_pdf(report, env.request)
+        return report_pdf(data, env.request)
     except PDFUnavailable as e:
         raise CommandError(str(e)) from None
 
@@ -91,11 +97,12 @@ def pdf_of(report: Any, env: ScriptEnv) -> bytes:
 def run_report(args: Any, stdin: Any, stdout: Any) -> int:
     if args.table and args.format != "csv":
         raise CommandError("--table is for --format csv.")
-    # Looking at an ended week freezes it: the transaction keeps that.
+    # Looking at an ended week freezes it (find_report): the transaction
+    # keeps that.
     with open_app(args.config_uri) as env, env.tm:
-        report, data = find_report(env, args.week)
+        _, data = find_report(env, args.week)
         if args.format == "pdf":
-            body = pdf_of(report, env)
+            body = pdf_of(data, env)
         elif args.format == "json":
             body = orjson.dumps(data, option=OPTIONS | orjson.OPT_INDENT_2)
         elif args.table:
@@ -152,7 +159,7 @@ def run_mail_report(args: Any, stdin: Any, stdout: Any) -> int:
             raise CommandError(
                 "No admin has a confirmed address to mail the report to."
             )
-        pdf = pdf_of(report, env)
+        pdf = pdf_of(data, env)
         mailer = env.service(IMailer)
         for _, address in admins:
             message = report_message(

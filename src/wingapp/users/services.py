@@ -413,11 +413,16 @@ class AccountService:
                 login=user.__name__,
                 next=next_path,
                 why=why,
-                sent_to=mask_email(user.email(self.keyring)) or "",
+                sent_to=self.masked_address(user),
             )
             return SignInStep(user, self.start_flow(user, flow), "verify")
         self.finish_sign_in(user)
         return SignInStep(user)
+
+    def masked_address(self, user: User) -> str:
+        """Where a code to ``user`` goes, as the page asking for it says
+        it ("a•••@example.org")."""
+        return mask_email(user.email(self.keyring)) or ""
 
     def confirm_at_sign_in(self, user: User, next_path: str) -> SignInStep:
         """The right password of an account whose address is not confirmed
@@ -426,7 +431,7 @@ class AccountService:
             kind="confirm-email",
             login=user.__name__,
             next=next_path,
-            sent_to=mask_email(user.email(self.keyring)) or "",
+            sent_to=self.masked_address(user),
         )
         try:
             self.start_flow(user, flow)
@@ -619,8 +624,7 @@ class AccountService:
         user = self.users.get(code.owner)
         if user is not None:
             ended = self.sessions.end_all(user)
-            user.trusted_devices.clear()
-            user.trusted_networks.clear()
+            self.trust.forget_all(user)
             user.must_reset = True
             self.notify(NotMe, user, detail={"sessions_ended": ended})
         end_session(self.request)
@@ -633,9 +637,7 @@ class AccountService:
         for a code again. The view then asks for a new password."""
         request = self.request
         ended = self.sessions.end_all(user, keep=request.sign_in.key)
-        forgotten = len(user.trusted_devices) + len(user.trusted_networks)
-        user.trusted_devices.clear()
-        user.trusted_networks.clear()
+        forgotten = sum(self.trust.forget_all(user))
         self.notify(
             NotMe,
             user,
@@ -695,7 +697,7 @@ class AccountService:
             or user.disabled
         ):
             return None
-        flow.sent_to = mask_email(user.email(self.keyring)) or ""
+        flow.sent_to = self.masked_address(user)
         save_flow(self.request, flow)
         return flow
 
@@ -751,7 +753,7 @@ class AccountService:
             flow = Flow(
                 kind="confirm-email",
                 login=user.__name__,
-                sent_to=mask_email(user.email(self.keyring)) or "",
+                sent_to=self.masked_address(user),
             )
             # A brand-new account has no earlier code, so no cool-down applies.
             self.send_code(user, flow)

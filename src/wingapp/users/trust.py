@@ -12,6 +12,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from BTrees.OOBTree import OOBTree
 from persistent import Persistent
 
 from ..networks import network_of
@@ -66,8 +67,15 @@ class TrustService:
             return "both"
         return "network" if new_ip else "device" if new_device else None
 
-    def needs_code(self, user: Any, device_id: str | None, ip: str | None) -> bool:
-        return self.code_reason(user, device_id, ip) is not None
+    def forget_all(self, user: Any) -> tuple[int, int]:
+        """Forget every trusted browser and network of ``user``; return how
+        many of each there were. New trees rather than deletes, as
+        SessionService.end_all does: a sign-in trusting a place at the same
+        moment writes the old tree, which nothing reaches any more."""
+        forgotten = len(user.trusted_devices), len(user.trusted_networks)
+        user.trusted_devices = OOBTree()
+        user.trusted_networks = OOBTree()
+        return forgotten
 
     def trust(
         self, user: Any, device_id: str, ip: str | None, agent: str | None
