@@ -60,5 +60,19 @@ bench: $(VENV)/.test-installed system ## page speed vs. bare Pyramid, then a cro
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/concurrency.py $(BENCH_ARGS)
 
+# Where `make endure-million` builds its million accounts and events (about
+# 12 GiB; kept, so that a second run only measures).
+ENDURE_WORK ?= /var/tmp/wingapp-1m
+.PHONY: endure endure-million
+
+endure: $(VENV)/.test-installed system ## kill -9, PostgreSQL restarts and reloads under load; writes BENCHMARKS.md
+	$(BIN)/python bench/endurance_kill.py
+	$(BIN)/python bench/endurance_pg_restart.py --server pserve
+	$(BIN)/python bench/endurance_pg_restart.py --server modwsgi
+	$(BIN)/python bench/endurance_reload.py
+
+endure-million: $(VENV)/.test-installed system ## a million accounts and events: size, start-up, memory, signed-in page (an hour to build)
+	$(BIN)/python bench/endurance_1m.py --work $(ENDURE_WORK)
+
 clean: ## remove the virtualenv and caches (keeps var/, the data)
 	rm -rf $(VENV) .pytest_cache .ruff_cache .coverage htmlcov src/*.egg-info

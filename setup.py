@@ -55,6 +55,13 @@ tests_require = [
     "import-linter",
     "aiosmtpd",
     "playwright",
+    # Fuzzing every form handler in-process, and the served API from its
+    # /openapi.json (tests/functional/test_fuzz_forms.py,
+    # tests/integration/test_schemathesis.py); the document checked
+    # against the OpenAPI 3.1 schema.
+    "hypothesis",
+    "schemathesis",
+    "openapi-spec-validator",
 ]
 
 setup(

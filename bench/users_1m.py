@@ -72,6 +72,8 @@ def write_ini(directory: Path) -> Path:
         f"wingapp.session_secret_file = {secrets}/session\n"
         f"wingapp.encryption_keys_file = {secrets}/keys\n"
         f"wingapp.index_key_file = {secrets}/index\n"
+        "wingapp.public_url = http://127.0.0.1\n"
+        "wingapp.allowed_hosts = *\n"
         "session.secure_cookie = false\n"
         "auth.two_step = never\n"
         "mail.transport = maildir\n"

@@ -67,6 +67,9 @@ def settings(tmp_path: Path, key_paths: KeyPaths, zodb_uri: str) -> dict[str, st
         "wingapp.encryption_keys_file": str(key_paths.encryption_keys),
         "wingapp.index_key_file": str(key_paths.index_key),
         "session.secure_cookie": "false",
+        # The host the test client names (WebTest's own default is localhost).
+        "wingapp.public_url": "http://example.com",
+        "wingapp.allowed_hosts": "example.com localhost",
         "mail.transport": "maildir",
         "mail.maildir": str(tmp_path / "mail"),
         "mail.default_sender": "wingapp <wingapp@example.org>",
@@ -168,6 +171,12 @@ format = %(levelname)s [%(name)s] %(message)s
 def write_ini(path: Path, settings: dict[str, str], port: int = 6543) -> Path:
     """An ini file like development.ini, with the test's own settings."""
     lines = ["[app:main]", "use = egg:wingapp"]
+    # Served for real: mail links lead to this server, asked for by address.
+    settings = {
+        **settings,
+        "wingapp.public_url": f"http://127.0.0.1:{port}",
+        "wingapp.allowed_hosts": "127.0.0.1 localhost example.com",
+    }
     lines += [f"{k} = {v}" for k, v in settings.items()]
     lines += [
         "",

@@ -24,6 +24,9 @@ compgen -G '/usr/lib/*/libpango-1.0.so.0' >/dev/null || need+=(libpango-1.0-0)
 compgen -G '/usr/lib/*/libpangoft2-1.0.so.0' >/dev/null || need+=(libpangoft2-1.0-0)
 [[ -n $(fc-list 2>/dev/null) ]] || need+=(fonts-dejavu-core)
 command -v pdftoppm >/dev/null || need+=(poppler-utils)
+# The HTTP load generator `make bench` drives (bench/run.py): a C client,
+# so the client's own cost stays small next to the servers it measures.
+command -v wrk >/dev/null || need+=(wrk)
 
 if ((${#need[@]})); then
     if [[ $(id -u) -ne 0 ]]; then

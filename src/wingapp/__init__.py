@@ -39,8 +39,10 @@ def main(global_config, **settings):
         config.include("pyramid_retry")
         config.include(".retry")
         config.include("pyramid_services")
+        config.include(".services")
         # The core: directives first, since everything after may use them.
         config.include(".directives")
+        config.include(".openapi")
         config.include(".clock")
         config.include(".keys")
         config.include(".audit")
@@ -48,6 +50,7 @@ def main(global_config, **settings):
         config.include(".negotiation")
         config.include(".headers")
         config.include(".requests")
+        config.include(".hosts")
         config.include(".security")
         config.include(".sessions")
         config.include(".views")

@@ -59,7 +59,8 @@ class IKeyring(Interface):
 
 
 class IMailer(Interface):
-    """Transactional mail (:mod:`wingapp.mail`): ``send(message, tm)``."""
+    """Transactional mail (:mod:`wingapp.mail`): ``send(message, tm)``, and
+    ``rehearse(message, tm)``, which does the same work and sends nothing."""
 
 
 class ICookiePolicy(Interface):

@@ -7,6 +7,12 @@ with each attempt (``retry.jitter_ms`` at most the first time), so that
 requests which collided do not collide again in step. A retry is routine:
 it is logged at INFO, without a traceback. A conflict that outlasts the
 retries is answered 503 (see :mod:`wingapp.views.errors`).
+
+A database server that went away for a moment (PostgreSQL restarted, a
+failover, ZEO's server restarted) is treated the same way: the request that
+was using the old connection fails, and its next attempt starts on a new
+one, since RelStorage and ZEO reconnect at the start of a transaction. If
+the server is still gone when the attempts run out, the answer is a 503.
 """
 
 from __future__ import annotations
@@ -17,7 +23,13 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from pyramid_retry import IBeforeRetry
+import psycopg2
+from pyramid.events import ApplicationCreated
+from pyramid_retry import IBeforeRetry, mark_error_retryable
+from relstorage.adapters.interfaces import ReplicaClosedException
+from relstorage.storage.interfaces import StorageDisconnectedDuringCommit
+from ZEO.Exceptions import ClientDisconnected
+from ZODB.Connection import Connection
 
 from .settings import group, whole_number
 
@@ -30,6 +42,23 @@ RETRY = group(
     # under a second.
     whole_number("retry.jitter_ms", 50, 0, 1000),
 )
+
+
+UNAVAILABLE: tuple[type[Exception], ...] = (
+    # The server closed the connection (a restart, pg_terminate_backend),
+    # refused a new one (starting up, shutting down, too many clients), or
+    # the network dropped it. RelStorage counts the same errors as a
+    # disconnection.
+    psycopg2.OperationalError,
+    # A connection closed earlier in this transaction was used again.
+    psycopg2.InterfaceError,
+    ReplicaClosedException,
+    # These two are transient errors already; listed so that they get the
+    # "database unavailable" answer rather than the "busy" one.
+    StorageDisconnectedDuringCommit,
+    ClientDisconnected,
+)
+"""What the storages raise when their database server is not there."""
 
 
 class PauseBeforeRetry:
@@ -62,6 +91,42 @@ class PauseBeforeRetry:
             self.sleep(self.uniform(0, self.jitter * 2 ** (attempt - 1)))
 
 
+class ClosedIfOpeningFails(Connection):
+    """A ZODB connection that closes itself again when opening it fails.
+
+    Opening a connection inside a transaction syncs it with the storage,
+    which fails while the database server is gone. By then the database
+    counts the connection as open, yet nobody holds it to close it (the
+    request never got it): each failed attempt of an outage would leave one
+    behind, the database would warn of them at every later open, and it
+    could not be closed at shutdown.
+    """
+
+    def open(self, transaction_manager: Any = None, delegate: bool = True) -> None:
+        try:
+            super().open(transaction_manager, delegate)
+        except Exception:
+            self.close()
+            raise
+
+
+def close_failed_openings(event: Any) -> None:
+    """At start-up: every database of the app opens such connections."""
+    databases = getattr(event.app.registry, "_zodb_databases", {})
+    for db in databases.values():
+        db.klass = ClosedIfOpeningFails
+        # The database made one while it was created (to find its root);
+        # it waits in the pool to be opened again.
+        for conn in list(db.pool.all):
+            conn.__class__ = ClosedIfOpeningFails
+
+
 def includeme(config: Any) -> None:
     jitter_ms = config.add_settings_schema(RETRY)["retry.jitter_ms"]
     config.add_subscriber(PauseBeforeRetry(jitter_ms / 1000), IBeforeRetry)
+    for error in UNAVAILABLE:
+        # pyramid_retry runs a request again only for the errors marked so
+        # (pyramid_tm marks every TransientError); a lost connection is
+        # as worth another attempt as a conflict.
+        mark_error_retryable(error)
+    config.add_subscriber(close_failed_openings, ApplicationCreated)

@@ -8,6 +8,9 @@ from pyramid.authorization import ACLHelper, Authenticated, Everyone
 
 from .permissions import role_principal, user_principal
 
+PRINCIPALS = "_wingapp_principals"
+"""The request attribute that keeps its principals, with whom they are for."""
+
 
 class SecurityPolicy:
     """Who the request is, from its server-side session; what they may do,
@@ -24,12 +27,20 @@ class SecurityPolicy:
         return None if user is None else user.__name__
 
     def principals(self, request: Any) -> list[str]:
-        principals = [Everyone]
+        # A page asks several times (the view's permission, the links the
+        # layout shows): worked out once for whoever the request is now.
+        # Signing in or out, or new roles (a new tuple), work them out anew.
         user = self.identity(request)
+        roles = None if user is None else user.roles
+        cached = getattr(request, PRINCIPALS, None)
+        if cached is not None and cached[0] is user and cached[1] is roles:
+            return cached[2]
+        principals = [Everyone]
         if user is not None:
             principals.append(Authenticated)
             principals.append(user_principal(user.__name__))
-            principals.extend(role_principal(role) for role in sorted(user.roles))
+            principals.extend(role_principal(role) for role in sorted(roles))
+        setattr(request, PRINCIPALS, (user, roles, principals))
         return principals
 
     def permits(self, request: Any, context: Any, permission: str) -> Any:

@@ -49,6 +49,10 @@ class Setting(colander.SchemaType):
     def allowed(self) -> str:
         return self._allowed
 
+    def refuse(self, node: colander.SchemaNode, got: str) -> colander.Invalid:
+        """The error for a value outside what this setting allows."""
+        return _refused(node, self.allowed(), got)
+
     def parse(self, node: colander.SchemaNode, text: str) -> Any:
         return text
 

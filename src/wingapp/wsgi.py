@@ -12,7 +12,9 @@ failing that, from the request environment, where Apache's
 The application is built on the first request rather than at import, so
 that ``SetEnv`` can name the ini and so that an error in the ini shows in
 Apache's error log on every request until it is fixed, instead of leaving
-a process that imported half a module.
+a process that imported half a module. Until it loads, each request is
+answered 503 with ``Retry-After`` (never 500): a database that is still
+starting is the usual reason, and the next request tries again.
 """
 
 from __future__ import annotations
@@ -20,12 +22,17 @@ from __future__ import annotations
 import os
 import sys
 import threading
+import traceback
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from pyramid.paster import get_app, setup_logging
 
 INI_VARIABLE = "WINGAPP_INI"
+NOT_LOADED = (
+    b"Service unavailable: the application could not start (the server's "
+    b"error log says why). Please try again in a moment.\n"
+)
 
 
 class MissingIni(RuntimeError):
@@ -58,7 +65,7 @@ def load(config_uri: str) -> Callable:
     except SystemExit as e:
         # wingapp.main() exits on a bad setting so that pserve prints one
         # line. In a mod_wsgi daemon that would end the process; as an
-        # error it fails this request, reaches the error log, and the next
+        # error it is answered 503, reaches the error log, and the next
         # request tries again, as with any other mistake in the ini.
         raise RefusedToStart(e.code) from None
 
@@ -84,7 +91,24 @@ class LazyApplication:
         return app
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
-        return self.get(environ)(environ, start_response)
+        try:
+            app = self.get(environ)
+        except Exception:
+            # The why goes to the server's error log (mod_wsgi's
+            # wsgi.errors), not to the visitor.
+            environ["wsgi.errors"].write(
+                "wingapp.wsgi: cannot load the application; answered 503:\n"
+                + traceback.format_exc()
+            )
+            start_response(
+                "503 Service Unavailable",
+                [
+                    ("Content-Type", "text/plain; charset=utf-8"),
+                    ("Retry-After", "5"),
+                ],
+            )
+            return [NOT_LOADED]
+        return app(environ, start_response)
 
 
 application = LazyApplication()

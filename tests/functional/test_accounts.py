@@ -139,7 +139,11 @@ def test_registering_a_known_address_reveals_nothing_and_warns_its_owner(
     assert "mallory" not in with_root(app, lambda root: list(root["users"]))
     form = page.forms["code-form"]
     form["code"] = "123456"
-    assert "That code is not right." in form.submit(status=400).text
+    # As for a new address (tests/functional/test_enumeration.py): attempts
+    # counted, a minute's wait before another code.
+    assert "That code is not right. 4 attempts left." in form.submit(status=400).text
+    assert "Wait" in page.forms["resend-form"].submit(status=429).text
+    clock.advance(seconds=61)
     resent = page.forms["resend-form"].submit(status=303).follow()
     assert "A new code is on its way" in resent.text
     assert len(messages(maildir)) == 1

@@ -1,5 +1,6 @@
-"""Attacks on an account whose password is known: guessing codes for an
-hour, and what "this wasn't me" leaves the password able to do."""
+"""Attacks on an account whose password is known (guessing codes for an
+hour, what "this wasn't me" leaves the password able to do), and on the
+links the site mails (a forged Host)."""
 
 from __future__ import annotations
 
@@ -8,15 +9,20 @@ import contextlib
 from datetime import timedelta
 from urllib.parse import parse_qsl, urlsplit
 
+import pytest
+
 from tests.accounts import (
     PASSWORD,
     add_user,
+    body,
     last_code,
+    messages,
     not_me_link,
     sign_in,
     with_root,
 )
 from tests.functional.test_two_step import OTHER_IP, browser, verify
+from wingapp import main
 
 
 def code_failures(app) -> int:
@@ -111,3 +117,100 @@ def test_no_address_travels_in_a_readable_cookie(app, clock, maildir):
     # The page, not the cookie, says where the code went.
     page = ada.get("/users/ada/confirm-email-change")
     assert "ada.new@example.net" in page.text
+
+
+# --- Links in mail, and the hosts the site answers to (issue 9, item 1) ---
+
+
+def from_host(app, host: str, ip: str = "192.0.2.10"):
+    import webtest
+
+    return webtest.TestApp(
+        app,
+        extra_environ={"HTTP_HOST": host, "REMOTE_ADDR": ip, "HTTP_USER_AGENT": "T/1"},
+    )
+
+
+def test_a_request_for_another_host_is_refused_before_any_view(app, maildir):
+    add_user(app, "ada")
+    # The attacker's form: a page fetched from the real site, posted with a
+    # Host of their own.
+    form = browser(app).get("/reset-password").forms["reset-form"]
+    form["login"] = "ada"
+    answer = form.submit(headers={"Host": "evil.example"}, status=400)
+    assert "does not answer to the host name" in answer.text
+    assert "evil.example" not in answer.headers.get("Location", "")
+    assert "default-src" in answer.headers["Content-Security-Policy"]
+    assert messages(maildir) == []
+    # A page, an error page and a port do not matter: the name does.
+    from_host(app, "evil.example:6543").get("/login", status=400)
+    from_host(app, "evil.example").get("/no-such-page", status=400)
+    from_host(app, "example.com:8080").get("/login", status=200)
+    from_host(app, "EXAMPLE.COM.").get("/login", status=200)
+    from_host(app, "exa mple.com").get("/login", status=400)
+
+
+def test_links_in_mail_come_from_the_public_address(settings, maildir):
+    # An operator who lets any host through (a proxy in front decides)
+    # still mails links to the public address, whatever Host was asked.
+    settings = {**settings, "wingapp.allowed_hosts": "*"}
+    app = main({}, **settings)
+    add_user(app, "ada")
+    intruder = from_host(app, "evil.example", ip=OTHER_IP)
+    answer = sign_in(intruder, "ada", status=303)
+    # The redirect goes back to the host that asked (it is the browser's),
+    # the mail does not.
+    assert answer.location == "http://evil.example/verify"
+    text = body(messages(maildir)[-1])
+    assert "http://example.com/not-me?code=" in text
+    assert "evil.example" not in text
+
+    form = intruder.get("/register").forms["register-form"]
+    form["login"] = "mallory"
+    form["email"] = "ada@example.org"
+    form["password"] = form["password_confirm"] = PASSWORD
+    form.submit()
+    text = body(messages(maildir)[-1])
+    assert "http://example.com/login" in text
+    assert "http://example.com/reset-password" in text
+    assert "evil.example" not in text
+
+
+def test_a_site_mounted_under_a_path_mails_links_under_it(settings, maildir):
+    settings = {**settings, "wingapp.public_url": "https://example.com/wing/"}
+    app = main({}, **settings)
+    add_user(app, "ada")
+    sign_in(from_host(app, "example.com", ip=OTHER_IP), "ada", status=303)
+    assert "https://example.com/wing/not-me?code=" in body(messages(maildir)[-1])
+
+
+@pytest.mark.parametrize(
+    ("changes", "says"),
+    [
+        ({"wingapp.public_url": ""}, "wingapp.public_url is not set"),
+        ({"wingapp.public_url": "example.com"}, "wingapp.public_url must be"),
+        ({"wingapp.public_url": "ftp://example.com"}, "wingapp.public_url must be"),
+        ({"wingapp.public_url": "https://a@example.com"}, "wingapp.public_url must"),
+        ({"wingapp.public_url": "https://example.com/?x=1"}, "public_url must be"),
+        ({"wingapp.public_url": "https://exa_mple com"}, "public_url must be"),
+        ({"wingapp.allowed_hosts": "example.com bad/host"}, "got bad/host"),
+    ],
+)
+def test_a_bad_public_address_or_host_list_stops_the_start(settings, changes, says):
+    with pytest.raises(SystemExit) as stopped:
+        main({}, **{**settings, **changes})
+    assert says in str(stopped.value)
+
+
+def test_allowed_hosts_default_to_the_public_address_and_take_domains(settings):
+    plain = {**settings, "wingapp.allowed_hosts": ""}
+    app = main({}, **{**plain, "wingapp.public_url": "https://[2001:db8::1]:8443"})
+    from_host(app, "[2001:db8::1]:8443").get("/login", status=200)
+    from_host(app, "example.com").get("/login", status=400)
+    from_host(app, "[2001:db8::1]x").get("/login", status=400)
+
+    app = main({}, **{**settings, "wingapp.allowed_hosts": ".example.org, [::1]"})
+    for host in ("example.org", "a.b.example.org:80", "[::1]:6543"):
+        from_host(app, host).get("/login", status=200)
+    for host in ("badexample.org", "example.org.evil", "[::2]"):
+        from_host(app, host).get("/login", status=400)

@@ -319,3 +319,26 @@ def test_a_406_commits_nothing_the_page_did(app, clock):
     page = form.submit(status=200)
     assert "Created: 1" in squeezed(page.html.find(id="import-summary").text)
     assert with_root(app, lambda root: "newbie" in root["users"])
+
+
+def test_the_own_page_links_its_pages_and_leaves_the_cookie_alone(app, clock):
+    add_user(app, "ada")
+    ada = browser(app)
+    sign_in(ada, "ada", status=303).follow()
+    response = ada.get("/users/ada/")
+    # Reading a page changes nothing in the session: no cookie comes back.
+    assert "Set-Cookie" not in response.headers
+    page = response.html
+    own = "http://example.com/users/ada/"
+    links = {a["href"] for a in page.select("main a")}
+    assert {own + "password", own + "email", own + "activity"} <= links
+    actions = {form["action"] for form in page.select("main form")}
+    assert own + "end-session" in actions
+    assert all(action.startswith(own) for action in actions)
+    assert page.select_one("a.account-link")["href"] == own
+    timing = page.body
+    assert timing["data-ping-url"] == "http://example.com/ping"
+    assert timing["data-logout-url"] == "http://example.com/logout"
+    assert timing["data-logged-out-url"] == "http://example.com/logged-out"
+    tokens = {i["value"] for i in page.select("input[name=csrf_token]")}
+    assert tokens == {timing["data-csrf-token"]}

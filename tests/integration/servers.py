@@ -139,6 +139,12 @@ def production_ini(dest: Path, **settings: str) -> Path:
     parser = configparser.ConfigParser(interpolation=None)
     parser.optionxform = str  # keep the keys as written
     parser.read(REPO / "production.ini")
+    # Served for real on this machine, and asked for by address.
+    settings = {
+        "wingapp.public_url": "http://127.0.0.1",
+        "wingapp.allowed_hosts": "127.0.0.1 localhost",
+        **settings,
+    }
     for key, value in settings.items():
         parser["app:main"][key] = value
     path = dest / "production.ini"

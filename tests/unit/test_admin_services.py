@@ -60,7 +60,7 @@ class Request:
     def find_service(self, iface: Any) -> Any:
         return self.services[iface]
 
-    def resource_url(self, *parts: Any, **kw: Any) -> str:
+    def public_url(self, *parts: Any, **kw: Any) -> str:
         return "http://example.com/reset-password"
 
 
@@ -462,6 +462,26 @@ def test_mark_confirmed(harness):
     event = only_event(h, events.MarkedConfirmed)
     assert event.detail["before"] == {"email_confirmed": False}
     assert event.detail["after"] == {"email_confirmed": True}
+
+
+def test_mark_confirmed_refuses_an_address_another_account_holds(harness):
+    h = harness
+    # Registered itself with an address it never proved...
+    squatter = create_user(
+        h.users,
+        "squatter",
+        "shared@example.org",
+        PASSWORD,
+        hasher=HASHER,
+        keyring=h.keyring,
+        now=h.clock,
+        unconfirmed_for=timedelta(hours=24),
+    )
+    # ...which its owner then proved.
+    h.add("owner", email="shared@example.org")
+    error = refused(h, h.service.mark_confirmed, squatter, REASON, "root")
+    assert "Another account has confirmed this address" in error.message
+    assert squatter.email_confirmed is False
 
 
 @pytest.mark.parametrize("method", ["resend_confirmation", "mark_confirmed"])

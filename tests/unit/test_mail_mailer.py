@@ -99,6 +99,22 @@ def test_an_abort_writes_nothing(mailer, folder, tm, caplog):
     assert "mail saved" not in caplog.text
 
 
+def test_a_rehearsal_writes_the_message_and_sends_nothing(mailer, folder, tm, caplog):
+    caplog.set_level(logging.DEBUG)
+    with tm:
+        mailer.rehearse(note(), tm)
+        # Written and synced before the vote, as a message to send is...
+        [written] = files(folder, "tmp")
+        assert read(written)["To"] == "alice@example.org"
+    # ...and gone after the commit, where the other would be queued.
+    assert files(folder, "new") == files(folder, "tmp") == []
+    assert "mail saved" not in caplog.text
+    tm.begin()
+    mailer.rehearse(note(), tm)
+    tm.abort()
+    assert files(folder, "tmp") == []
+
+
 class Refuses:
     """A resource manager whose vote fails, as a database's can."""
 

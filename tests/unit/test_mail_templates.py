@@ -48,7 +48,7 @@ def request(client_addr="192.0.2.7", user_agent="TestBrowser/42"):
         root="the root",
         client_addr=client_addr,
         user_agent=user_agent,
-        resource_url=lambda root, name: f"https://wing.example/{name}?a=1&b=2",
+        public_url=lambda name="": f"https://wing.example/{name}?a=1&b=2",
     )
 
 

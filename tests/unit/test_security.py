@@ -61,3 +61,25 @@ def test_admins_may_do_everything(make_user):
     request = request_for(admin)
     assert policy.permits(request, root["users"], ADMIN_BROWSE)
     assert policy.permits(request, other, USER_READ)
+
+
+def test_principals_are_worked_out_once_for_whoever_the_request_is(make_user):
+    policy = SecurityPolicy()
+    root, ada = make_user("ada")
+    request = request_for(ada)
+    first = policy.principals(request)
+    assert policy.principals(request) is first
+    # New roles (a new tuple) within the same request count at once.
+    ada.set_roles(("user", "admin"))
+    assert policy.principals(request) == [
+        Everyone,
+        Authenticated,
+        "user:ada",
+        "role:admin",
+        "role:user",
+    ]
+    assert policy.permits(request, root["users"], ADMIN_BROWSE)
+    # Signing out within the request: anonymous from then on.
+    request.signed_in_user = None
+    assert policy.principals(request) == [Everyone]
+    assert not policy.permits(request, root["users"], ADMIN_BROWSE)

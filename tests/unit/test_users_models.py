@@ -150,3 +150,14 @@ def test_unknown_origin_reads_as_unknown(keyring):
 
     assert decrypt(keyring, None) == "unknown"
     assert decrypt(keyring, keyring.encrypt("192.0.2.1")) == "192.0.2.1"
+
+
+def test_unconfirmed_logins_come_page_by_page_from_the_catalog(keyring):
+    users = Users()
+    for login in ("ada", "bob", "cy", "dee", "eve"):
+        user = User(created=NOW)
+        user.email_confirmed = login == "cy"
+        users.add_user(login, user)
+    # Subscribers keep the catalog in a running app.
+    users.rebuild_catalog()
+    assert users.unconfirmed_logins(page_size=2) == ["ada", "bob", "dee", "eve"]

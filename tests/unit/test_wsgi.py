@@ -60,12 +60,43 @@ def test_lazy_application_loads_once_from_the_request_environment(no_ini_variabl
     assert loaded == ["/srv/site.ini"]
 
 
-def test_lazy_application_fails_every_request_until_the_ini_is_named(no_ini_variable):
+def test_lazy_application_answers_503_until_the_ini_is_named(no_ini_variable):
     application = wsgi.LazyApplication(lambda path: pytest.fail("must not load"))
-    with pytest.raises(wsgi.MissingIni):
-        application({}, lambda *a: None)
-    with pytest.raises(wsgi.MissingIni):
-        application({}, lambda *a: None)
+    client = webtest.TestApp(application)
+    for _ in range(2):
+        # WebTest hands the app its own wsgi.errors and shows what it got.
+        page = client.get("/", status=503, expect_errors=True)
+        assert page.headers["Retry-After"] == "5"
+        assert page.text.startswith("Service unavailable: the application could not")
+        # The visitor is told to come back; the error log is told why.
+        assert "WINGAPP_INI" not in page.text
+        logged = page.errors
+        assert logged.startswith("wingapp.wsgi: cannot load the application")
+        assert "MissingIni: Set WINGAPP_INI to the path of the ini file" in logged
+
+
+def test_a_failed_load_is_tried_again_at_the_next_request(no_ini_variable):
+    """A database still starting fails the first load: that request gets a
+    503, and the next one loads the app."""
+    attempts = []
+
+    def app(environ, start_response):
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"up"]
+
+    def loader(path):
+        attempts.append(path)
+        if len(attempts) == 1:
+            raise ConnectionRefusedError("the database is starting up")
+        return app
+
+    client = webtest.TestApp(
+        wsgi.LazyApplication(loader), extra_environ={"WINGAPP_INI": "/srv/site.ini"}
+    )
+    failed = client.get("/", status=503, expect_errors=True)
+    assert "ConnectionRefusedError: the database is starting up" in failed.errors
+    assert client.get("/").text == "up"
+    assert attempts == ["/srv/site.ini", "/srv/site.ini"]
 
 
 def test_real_app_from_the_process_environment(monkeypatch, ini_file, restore_logging):

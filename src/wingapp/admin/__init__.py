@@ -9,4 +9,5 @@ from .services import AdminService
 
 def includeme(config) -> None:
     config.register_service_factory(AdminService.factory, IAdminService)
+    config.include(".api")
     config.scan(".")

@@ -322,6 +322,11 @@ class AdminService:
         reason = check_reason(reason)
         if user.email_confirmed:
             raise Refused("The address is confirmed already.")
+        if not self.users.claim_email(user):
+            raise Refused(
+                "Another account has confirmed this address: this one cannot "
+                "have it. Give it another address first."
+            )
         user.email_confirmed = True
         self.record(
             MarkedConfirmed,

@@ -143,6 +143,15 @@ class PendingMessage:
         self.after_commit(self.path)
 
 
+class Rehearsal(PendingMessage):
+    """A message written and synced as one to send is, then deleted where
+    the other would be moved into the queue: see Mailer.rehearse."""
+
+    def tpc_finish(self, transaction: Any) -> None:
+        self.pending.unlink()
+        _fsync(self.pending.parent)
+
+
 class Mailer:
     """``send(message, tm)``: the message leaves if, and only if, the
     transaction it was sent in commits.
@@ -171,6 +180,15 @@ class Mailer:
 
     def send(self, message: Message, tm: Any) -> str:
         """Join ``tm``'s current transaction with ``message``; return its Message-Id."""
+        return self._join(message, tm, PendingMessage)
+
+    def rehearse(self, message: Message, tm: Any) -> str:
+        """Do all that ``send`` does, writing and syncing the file included,
+        but send nothing: for an answer that must take as long as one that
+        mails (a reset asked for a name with no account)."""
+        return self._join(message, tm, Rehearsal)
+
+    def _join(self, message: Message, tm: Any, kind: type[PendingMessage]) -> str:
         # First, so that with no transaction to join no file is written.
         transaction = tm.get()
         if message["From"] is None:
@@ -189,6 +207,6 @@ class Mailer:
             + _envelope_header("X-Actually-To", ",".join(recipients))
             + message.as_bytes(policy=SEVEN_BIT)
         )
-        pending = PendingMessage(self.folder, data, tm, self.after_commit)
+        pending = kind(self.folder, data, tm, self.after_commit)
         transaction.join(pending)
         return str(message["Message-Id"])

@@ -9,4 +9,5 @@ def includeme(config):
     config.add_container("reports", Reports, "Reports", order=30)
     config.add_subscriber(entry_recorded, IEntryRecorded)
     config.include(".views")
+    config.include(".api")
     config.scan(".")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..interfaces import IKeyring
-from ..users.interfaces import IPasswordHasher, ISessionService
+from ..users.interfaces import IAccountService, IPasswordHasher, ISessionService
 from ..users.models import AccountError
 from ..users.passwords import generate_password
 from ..users.services import create_user
@@ -69,6 +69,15 @@ def register_sweep(subparsers: Any) -> None:
         "signs in; this removes those of users who never come back (run it from cron).",
     )
     p.set_defaults(run=run_sweep_sessions)
+    p = subparsers.add_parser(
+        "sweep-accounts",
+        help="remove accounts that never confirmed their address in time",
+        description="An account that registers itself has auth.unconfirmed_lifetime "
+        "(24 hours) to confirm its address; after that it opens nothing, and its "
+        "name is free. This removes such accounts (run it from cron). Accounts "
+        "made by an administrator or an import are never removed.",
+    )
+    p.set_defaults(run=run_sweep_accounts)
 
 
 def run_sweep_sessions(args: Any, stdin: Any, stdout: Any) -> int:
@@ -86,4 +95,19 @@ def run_sweep_sessions(args: Any, stdin: Any, stdout: Any) -> int:
                 )
                 env.tm.get().note("wingapp sweep-sessions")
     print(f"Expired sessions removed: {removed}.", file=stdout)
+    return 0
+
+
+def run_sweep_accounts(args: Any, stdin: Any, stdout: Any) -> int:
+    with open_app(args.config_uri) as env:
+        with env.tm:
+            logins = env.root["users"].unconfirmed_logins()
+        service = env.service(IAccountService)
+        removed = 0
+        for start in range(0, len(logins), 200):
+            # Small transactions, as sweep-sessions.
+            with env.tm:
+                removed += service.sweep_expired(logins[start : start + 200])
+                env.tm.get().note("wingapp sweep-accounts")
+    print(f"Accounts removed (address never confirmed): {removed}.", file=stdout)
     return 0

@@ -24,7 +24,7 @@ from .models import Users
 from .passwords import PasswordHasher
 from .services import AccountService
 from .sessions import SessionService, Timeouts, activity_view
-from .settings import USERS
+from .settings import UNCONFIRMED_SETTING, USERS
 from .trust import TrustService
 from .views.layout import SessionUI
 
@@ -55,6 +55,8 @@ def includeme(config) -> None:
     values = config.add_settings_schema(USERS)
     timeouts = Timeouts.from_values(values)
     two_step = values["auth.two_step"]
+    # Typed, for AccountService.factory.
+    config.registry.settings[UNCONFIRMED_SETTING] = values[UNCONFIRMED_SETTING]
 
     config.register_service(PasswordHasher.from_values(values), IPasswordHasher)
     config.register_service(Backoff.from_values(values), IBackoff)
@@ -97,4 +99,5 @@ def includeme(config) -> None:
     # follow the events, and wire themselves.
     config.include(".catalog")
     config.include(".activity")
+    config.include(".api")
     config.scan(".")

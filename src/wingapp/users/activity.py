@@ -39,6 +39,7 @@ SUCCEEDED = {
     "network-trusted": "A new network was remembered",
     "trust-revoked": "A remembered browser or network was forgotten",
     "not-me": "“This wasn't me”: sessions were ended",
+    "account-expired": "The account was removed: its address was not confirmed in time",
     "admin-create": "An administrator created the account",
     "admin-email": "An administrator changed the email address",
     "admin-roles": "An administrator changed the roles",
@@ -56,6 +57,10 @@ SUCCEEDED = {
 }
 FAILED = {
     "registration": "Someone tried to register with this address",
+    "email-confirmed": (
+        "The address could not be confirmed: another account confirmed it first"
+    ),
+    "password-reset": "A reset was asked for a name or address with no account",
     "lockout": "Too many failed attempts: the account had to wait before the next",
     "password-change": "A password change gave a wrong current password",
     "email-change": "An email change gave a wrong current password",

@@ -68,6 +68,20 @@ class IPasswordReset(IRecordedEvent):
     """A password was set through an emailed reset code."""
 
 
+class IEmailClaimRefused(IRecordedEvent):
+    """A right code came back, but another account had confirmed the
+    address first."""
+
+
+class IAccountExpired(IRecordedEvent):
+    """An account that registered itself never confirmed its address in
+    time, and was removed."""
+
+
+class IPasswordResetRefused(IRecordedEvent):
+    """A reset asked for a name or address no account may reset with."""
+
+
 class IEmailChanged(IRecordedEvent):
     """An account moved to a new, confirmed, address."""
 
@@ -152,6 +166,23 @@ class PasswordChangeFailed(FailedAttempt):
 @implementer(IPasswordReset)
 class PasswordReset(RecordedEvent):
     kind: ClassVar[str] = "password-reset"
+
+
+@implementer(IEmailClaimRefused)
+class EmailClaimRefused(RecordedEvent):
+    kind: ClassVar[str] = "email-confirmed"
+    outcome: ClassVar[str] = FAILURE
+
+
+@implementer(IAccountExpired)
+class AccountExpired(RecordedEvent):
+    kind: ClassVar[str] = "account-expired"
+
+
+@implementer(IPasswordResetRefused)
+class PasswordResetRefused(RecordedEvent):
+    kind: ClassVar[str] = "password-reset"
+    outcome: ClassVar[str] = FAILURE
 
 
 @implementer(IEmailChanged)

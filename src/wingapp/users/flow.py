@@ -40,6 +40,11 @@ class Flow:
     why: str = ""
     """For a sign-in: why a code is asked ("device", "network", "both" or
     "always", see TrustService.code_reason)."""
+    stand_in: str = ""
+    """For a flow that no account may finish (a reset for an unknown name, a
+    registration or an email change to a taken address): the owner of the
+    code it waits for, which is issued and checked like any other but mailed
+    to nobody (AccountService.send_stand_in_code)."""
 
     def __post_init__(self) -> None:
         if not self.nonce:
@@ -65,10 +70,19 @@ def _set_cookie(request: Any, value: str, **kw: Any) -> None:
     request.add_response_callback(set_it)
 
 
+PAD_TO = 256
+"""The flow's JSON is padded to a multiple of this many bytes before it is
+encrypted: the cookie's length would otherwise tell a flow for an account
+(its login, its masked address) from one for nobody."""
+
+
 def _seal(request: Any, flow: Flow) -> bytes:
+    text = json.dumps(asdict(flow))
+    # JSON reads trailing spaces as nothing.
+    text += " " * (-len(text.encode()) % PAD_TO)
     # Stamped with the application's clock, which also decides expiry.
     return request.find_service(IKeyring).encrypt(
-        json.dumps(asdict(flow)), now=request.find_service(IClock)().timestamp()
+        text, now=request.find_service(IClock)().timestamp()
     )
 
 

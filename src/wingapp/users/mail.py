@@ -35,7 +35,7 @@ def browser_values(agent: str | None) -> dict[str, str]:
 
 
 def _reset_url(request: Any) -> str:
-    return request.resource_url(request.root, "reset-password")
+    return request.public_url("reset-password")
 
 
 def password_changed_message(request: Any, user: Any, reset: bool) -> EmailMessage:
@@ -65,7 +65,7 @@ def already_registered_message(request: Any, to: str) -> EmailMessage:
         to,
         "Someone tried to create a wingapp account with your address",
         {
-            "login_url": request.resource_url(request.root, "login"),
+            "login_url": request.public_url("login"),
             "reset_url": _reset_url(request),
         },
     )
@@ -106,7 +106,7 @@ def code_link_message(
         {
             "purpose": purpose,
             "login": user.__name__,
-            "site": request.application_url,
+            "site": request.public_url(),
             "code": code,
             "link": link,
             "lifetime": duration(lifetime),

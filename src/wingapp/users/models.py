@@ -223,13 +223,45 @@ class Users(Folder):
         login = self.by_email.get(email_index)
         return None if login is None else self.get(login)
 
+    def owner_of(self, email_index: str) -> User | None:
+        """The account that holds the address. Only holders are indexed:
+        an account that registered itself is not, until it confirms its
+        address (it may be squatting someone else's)."""
+        return self.find_by_email(email_index)
+
+    def unconfirmed_logins(self, page_size: int = 1000) -> list[str]:
+        """Every account whose address is unconfirmed (from the catalog,
+        without loading the others)."""
+        logins: list[str] = []
+        after = None
+        while True:
+            page, after = self.catalog.query(
+                state=UNCONFIRMED, after=after, limit=page_size
+            )
+            logins += page
+            if after is None:
+                return logins
+
+    def claim_email(self, user: User) -> bool:
+        """Make ``user``, whose address has just been proved, its holder;
+        False if another account holds it (it confirmed first)."""
+        holder = self.by_email.get(user.email_index)
+        if holder is not None and holder != user.__name__:
+            return False
+        if holder is None:
+            # Two claims at once insert the same key: they conflict, and
+            # the retry finds the first one's holder.
+            self.by_email[user.email_index] = user.__name__
+        user.expires = None
+        return True
+
     def add_user(self, login: str, user: User) -> User:
         if self.looks_like(login) is not None:
             raise AccountError(LOOKS_TAKEN, {"login": LOOKS_TAKEN})
-        if user.email_index is not None and user.email_index in self.by_email:
+        if user.email_index is not None and self.owner_of(user.email_index):
             raise EmailTaken("An account with this email address exists already.")
         self.add(login, user)
-        if user.email_index is not None:
+        if user.email_index is not None and user.expires is None:
             self.by_email[user.email_index] = login
         self.by_skeleton[skeleton(login)] = login
         return user
@@ -314,6 +346,9 @@ class User(Persistent):
     __parent__: Any = None
     # Class defaults, so accounts stored before these existed read them.
     disabled = False
+    expires: datetime | None = None
+    """When an account that registered itself is removed if its address is
+    still unconfirmed; None for every other (and once confirmed)."""
     # Set by an admin's forced reset, or an import without a password:
     # until a reset code is used, the password does not let anyone in.
     must_reset = False
@@ -353,6 +388,11 @@ class User(Persistent):
             )
         if "sign_in_time" not in state:
             self.sign_in_time = LatestTime(state.pop("last_sign_in", None))
+
+    def has_expired(self, now: datetime) -> bool:
+        """Whether this account registered itself and left its address
+        unconfirmed past its time: it opens nothing, and is swept away."""
+        return self.expires is not None and self.expires <= now
 
     @property
     def state(self) -> str:

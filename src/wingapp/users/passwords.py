@@ -76,9 +76,12 @@ class Strength:
 
 
 def strength(password: str, user_inputs: tuple[str, ...] = ()) -> Strength:
-    result = zxcvbn(
-        normalize_password(password)[:SCORED_PREFIX], user_inputs=list(user_inputs)
-    )
+    scored = normalize_password(password)[:SCORED_PREFIX]
+    if not scored:
+        # zxcvbn fails on nothing (an emptied field, as the meter sends it);
+        # nothing is as weak as a password gets.
+        return Strength(score=0, warning="", suggestions=())
+    result = zxcvbn(scored, user_inputs=list(user_inputs))
     feedback = result.get("feedback") or {}
     return Strength(
         score=int(result["score"]),

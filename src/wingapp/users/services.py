@@ -6,7 +6,7 @@ import hmac
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from ..codes.events import CodeExpired, CodeFailed, CodeSent, CodeVerified
@@ -17,15 +17,18 @@ from ..codes.services import CodeCooldown
 from ..events import FailedAttempt
 from ..interfaces import IClock, IKeyring, IMailer
 from .events import (
+    AccountExpired,
     DeviceTrusted,
     EmailChanged,
     EmailChangeFailed,
+    EmailClaimRefused,
     EmailConfirmed,
     NetworkTrusted,
     NotMe,
     PasswordChanged,
     PasswordChangeFailed,
     PasswordReset,
+    PasswordResetRefused,
     Registered,
     RegistrationRefused,
     SessionTimedOut,
@@ -61,6 +64,7 @@ from .models import (
     normalize_login,
 )
 from .passwords import PasswordHasher, password_problems
+from .settings import UNCONFIRMED_LIFETIME, UNCONFIRMED_SETTING
 
 
 def account_problems(
@@ -99,9 +103,12 @@ def create_user(
     now: Callable[[], datetime],
     roles: tuple[str, ...] = ("user",),
     email_confirmed: bool = False,
+    unconfirmed_for: timedelta | None = None,
 ) -> User:
     """Make an account after checking every rule; raise AccountError,
-    with every field's problem at once, if any fails."""
+    with every field's problem at once, if any fails. ``unconfirmed_for``
+    is given for an account that registers itself: it holds its address
+    only once it confirms it, and expires if it does not in that time."""
     errors = account_problems(users, login, email, password)
     if errors:
         raise AccountError(" ".join(errors.values()), errors)
@@ -112,6 +119,8 @@ def create_user(
     user.email_confirmed = email_confirmed
     user.password_hash = hasher.hash(password)
     user.password_changed = user.created
+    if unconfirmed_for is not None:
+        user.expires = user.created + unconfirmed_for
     return users.add_user(login, user)
 
 
@@ -154,6 +163,15 @@ class Refused(AccountError):
         self.message = message
 
 
+REGISTRATION_EXPIRED = (
+    "This registration has expired: its address was not confirmed in time. "
+    "Register again."
+)
+CONFIRMED_ELSEWHERE = (
+    "Another account confirmed this email address first, so this account "
+    "cannot use it. Register again with another address, or sign in to the "
+    "account that has it."
+)
 GENERIC_FAILURE = (
     "Sign-in failed: the login name or password is wrong. Check them and try "
     "again. After several failed attempts, sign-in waits a few minutes before "
@@ -229,8 +247,10 @@ class AccountService:
         codes: Any,
         mailer: Any,
         clock: Callable[[], datetime],
+        unconfirmed_lifetime: timedelta = UNCONFIRMED_LIFETIME,
     ) -> None:
         self.request = request
+        self.unconfirmed_lifetime = unconfirmed_lifetime
         self.users = users
         self.hasher = hasher
         self.keyring = keyring
@@ -255,6 +275,7 @@ class AccountService:
             codes=find(ICodeService),
             mailer=find(IMailer),
             clock=find(IClock),
+            unconfirmed_lifetime=request.registry.settings[UNCONFIRMED_SETTING],
         )
 
     def notify(self, event_type: Any, user: User | None = None, **kw: Any) -> None:
@@ -278,19 +299,19 @@ class AccountService:
         return self.keyring.mac("email", email_key(email))
 
     def find_account(self, name: str) -> User | None:
-        """The account a sign-in or reset form names, by login or email."""
+        """The account a sign-in or reset form names, by login or email;
+        None for one that registered and let its time to confirm pass."""
         if "@" in name:
-            return self.users.find_by_email(self.email_index(name))
-        return self.users.get(normalize_login(name))
+            user = self.users.find_by_email(self.email_index(name))
+        else:
+            user = self.users.get(normalize_login(name))
+        return None if user is None or user.has_expired(self.clock()) else user
 
     # -- codes -----------------------------------------------------------
 
     def not_me_url(self, code_id: str) -> str:
-        request = self.request
         token = self.keyring.mac("not-me", code_id)
-        return request.resource_url(
-            request.root, "not-me", query={"code": code_id, "t": token}
-        )
+        return self.request.public_url("not-me", query={"code": code_id, "t": token})
 
     def send_code(self, user: User, flow: Flow) -> None:
         """Issue a code for ``flow`` and mail it to ``user`` (for an email
@@ -301,8 +322,46 @@ class AccountService:
             flow.kind, user.__name__, flow.binding(self.keyring)
         )
         flow.code_id = code.__name__
-        message = code_message(
-            to=flow.new_email or user.email(self.keyring),
+        message = self.code_message(
+            flow, code, plain, flow.new_email or user.email(self.keyring)
+        )
+        self.mailer.send(message, request.tm)
+        self.notify(CodeSent, user, detail={"purpose": flow.kind})
+
+    def stand_in(self, name: str) -> str:
+        """The owner of the codes of a flow no account may finish: a keyed
+        hash of the name or address typed, which no login can equal (a
+        login has no "~"), the same for the same name."""
+        return "~" + self.keyring.mac("stand-in", name.strip().lower())[:32]
+
+    def send_stand_in_code(self, flow: Flow, first: bool = False) -> None:
+        """What send_code does, for a flow no account may finish: a code is
+        issued, so that its wrong entries, its expiry and the cool-down
+        before another answer exactly as for an account, and its message is
+        written to disk as if it were sent, so that the answer takes as
+        long; but nothing is sent, and no entry matches the code.
+
+        ``first``: the flow's first code, at a registration or an email
+        change to a taken address. One still pending is cancelled rather
+        than waited for (a new account would have none), and the notice
+        mailed to the address's owner stands for the code's message."""
+        if first:
+            pending = self.codes.codes.newest_code(flow.stand_in, flow.kind)
+            if pending is not None:
+                self.codes.cancel(pending.__name__)
+        code, plain = self.codes.issue(
+            flow.kind, flow.stand_in, flow.binding(self.keyring)
+        )
+        code.digest = ""
+        flow.code_id = code.__name__
+        if not first:
+            message = self.code_message(flow, code, plain, "nobody@stand-in.invalid")
+            self.mailer.rehearse(message, self.request.tm)
+
+    def code_message(self, flow: Flow, code: Any, plain: str, to: str) -> Any:
+        request = self.request
+        return code_message(
+            to=to,
             code=plain,
             purpose=flow.kind,
             sender=self.mailer.default_sender,
@@ -312,8 +371,6 @@ class AccountService:
             deny_url=self.not_me_url(code.__name__) if flow.kind in DENIABLE else None,
             lifetime=code.expires - code.created,
         )
-        self.mailer.send(message, request.tm)
-        self.notify(CodeSent, user, detail={"purpose": flow.kind})
 
     def start_flow(self, user: User, flow: Flow) -> Flow:
         """Send the code ``flow`` waits for and remember the flow in the
@@ -322,22 +379,25 @@ class AccountService:
         save_flow(self.request, flow)
         return flow
 
-    def check_code(self, user: User, flow: Flow, entered: str) -> CodeCheck:
+    def check_code(self, user: User | None, flow: Flow, entered: str) -> CodeCheck:
         """The one code check every flow shares: the back-off first, then
-        the code; a failure counts towards the back-off."""
-        if user.disabled:
+        the code; a failure counts towards the back-off. ``user`` is None
+        for a flow no account may finish: its stand-in code is checked the
+        same way, and never matches."""
+        if user is not None and user.disabled:
             # Disabled while the flow was under way: it cannot finish.
             return CodeCheck(
                 False, "This code can no longer be used. Start again.", True
             )
-        if self.backoff.wait(user, self.clock()):
+        if user is not None and self.backoff.wait(user, self.clock()):
             return CodeCheck(
                 False, "That code was not accepted. Wait a minute and try again."
             )
+        owner = flow.stand_in or (user.__name__ if user is not None else "")
         result = self.codes.verify(
             flow.code_id or "",
             flow.kind,
-            user.__name__,
+            owner,
             flow.binding(self.keyring),
             entered,
         )
@@ -379,6 +439,10 @@ class AccountService:
             self.notify(SignInFailed, detail={"reason": "unknown"})
             raise Refused(GENERIC_FAILURE)
         if self.backoff.wait(user, self.clock()):
+            # The password is not checked while the account waits, but a
+            # hash is computed all the same: an answer that came at once
+            # would say that the name is an account, and that it is locked.
+            self.hasher.verify(self.hasher.dummy_hash(), password)
             self.notify(SignInFailed, user, counts=False, detail={"reason": "locked"})
             raise Refused(GENERIC_FAILURE)
         if not self.password_matches(user, password):
@@ -496,19 +560,23 @@ class AccountService:
         # know the password to move the account to another address.
         self.check_current_password(user, current_password, EmailChangeFailed)
         flow = Flow(kind="change-email", login=user.__name__, new_email=email)
-        if self.users.find_by_email(index) is not None:
+        if self.users.owner_of(index) is not None:
             self.mailer.send(
                 already_registered_message(self.request, email), self.request.tm
             )
+            flow.stand_in = self.stand_in(email)
+            self.send_stand_in_code(flow, first=True)
             save_flow(self.request, flow)
             return flow
         return self.start_flow(user, flow)
 
-    def resend_email_change_code(self, user: User, flow: Flow) -> None:
-        """Another code to the new address (raises CodeCooldown when the last
-        went out moments ago). For an address another account has, no code
-        was ever sent and none is now; the answer is the same."""
-        if flow.code_id is not None:
+    def resend_code(self, user: User | None, flow: Flow) -> None:
+        """Another code for ``flow`` (raises CodeCooldown when the last went
+        out moments ago): to the account's address, or, for a flow no
+        account may finish, a stand-in's, which answers the same."""
+        if flow.stand_in:
+            self.send_stand_in_code(flow)
+        elif user is not None:
             self.send_code(user, flow)
         save_flow(self.request, flow)
 
@@ -521,14 +589,11 @@ class AccountService:
     def confirm_email_change(self, user: User, flow: Flow, entered: str) -> CodeCheck:
         """Check the code sent to the new address; on success move the
         account there and tell the old address."""
-        if flow.code_id is None:
-            # No code was sent: the address belongs to another account.
-            return CodeCheck(False, "That code is not right.")
         result = self.check_code(user, flow, entered)
         if not result.ok:
             return result
         new_email = flow.new_email
-        if self.users.find_by_email(self.email_index(new_email)) is not None:
+        if self.users.owner_of(self.email_index(new_email)) is not None:
             # Another account took the address since the code was sent.
             return CodeCheck(
                 False, "Another account uses this address now. Choose another."
@@ -566,8 +631,12 @@ class AccountService:
                 {"current_password": "Not your current password."},
             )
 
-    def check_new_password(self, user: User, password: str) -> None:
-        problems = new_password_problems(user, password, self.keyring)
+    def check_new_password(self, user: User | None, password: str) -> None:
+        problems = (
+            password_problems(password)
+            if user is None
+            else new_password_problems(user, password, self.keyring)
+        )
         if problems:
             raise Refused(" ".join(problems), {"password": " ".join(problems)})
 
@@ -578,31 +647,43 @@ class AccountService:
         password; remember a flow either way, so the answer looks the same."""
         user = self.find_account(name)
         flow = Flow(kind="reset-password", login="")
-        if user is not None and may_reset(user):
-            flow.login = user.__name__
-            try:
+        try:
+            if user is not None and may_reset(user):
+                flow.login = user.__name__
                 self.send_code(user, flow)
-            except CodeCooldown:
-                flow = load_flow(self.request, "reset-password") or flow
+            else:
+                # The same steps for nobody: a code that answers wrong
+                # entries and a second request as an account's would.
+                flow.stand_in = self.stand_in(name)
+                self.send_stand_in_code(flow)
+                self.notify(PasswordResetRefused, detail={"reason": "no account"})
+        except CodeCooldown:
+            flow = load_flow(self.request, "reset-password") or flow
         save_flow(self.request, flow)
 
     def reset_password(self, flow: Flow, entered: str, password: str) -> CodeCheck:
         """Check the reset code and set the new password; every session of
         the account ends and the owner is told."""
         user = self.users.get(flow.login) if flow.login else None
-        if user is None or not may_reset(user):
-            return CodeCheck(False, "That code is not right.")
+        if user is not None and not may_reset(user):
+            # Disabled since the code was sent.
+            return CodeCheck(
+                False, "This code can no longer be used. Start again.", True
+            )
+        # Checked first for every flow, an account's or nobody's: a weak
+        # password is refused in the same words, and uses no attempt.
         self.check_new_password(user, password)
         result = self.check_code(user, flow, entered)
-        if not result.ok:
+        if not result.ok or user is None:
             return result
         ended = set_password(
             user, password, hasher=self.hasher, sessions=self.sessions, now=self.clock
         )
         # The password is the account's own again, and the code that came
-        # to its address proved the address.
+        # to its address proved the address (if no other account has it).
         user.must_reset = False
-        user.email_confirmed = True
+        if not user.email_confirmed:
+            user.email_confirmed = self.users.claim_email(user)
         self.mailer.send(
             password_changed_message(self.request, user, reset=True), self.request.tm
         )
@@ -666,9 +747,7 @@ class AccountService:
         flow = Flow(kind=kind, login=login, nonce=LINK_NONCE + token)
         code, plain = self.codes.issue(kind, login, flow.binding(self.keyring))
         request = self.request
-        link = request.resource_url(
-            request.root, view, query={"code": code.__name__, "n": token}
-        )
+        link = request.public_url(view, query={"code": code.__name__, "n": token})
         message = code_link_message(
             request, user, purpose, plain, link, code.expires - code.created
         )
@@ -725,6 +804,10 @@ class AccountService:
         """Make an unconfirmed account and mail it a code; for an address
         that has an account, answer the same and tell its owner instead."""
         request = self.request
+        # A name whose account let its time to confirm pass is free again.
+        stale = self.users.get(normalize_login(login))
+        if stale is not None and stale.has_expired(self.clock()):
+            self.expire(stale)
         try:
             user = create_user(
                 self.users,
@@ -734,18 +817,23 @@ class AccountService:
                 hasher=self.hasher,
                 keyring=self.keyring,
                 now=self.clock,
+                unconfirmed_for=self.unconfirmed_lifetime,
             )
         except EmailTaken:
             self.mailer.send(already_registered_message(request, email), request.tm)
             self.notify(
                 RegistrationRefused, detail={"reason": "email already registered"}
             )
-            # The same page as for a new address: where the code "went".
+            # The same page as for a new address: where the code "went",
+            # and a code that answers as that account's would.
             flow = Flow(
                 kind="confirm-email",
                 login="",
                 sent_to=mask_email(normalize_email(email)) or "",
+                stand_in=self.stand_in(normalize_email(email)),
             )
+            # A new account gets a code at once, however many came before.
+            self.send_stand_in_code(flow, first=True)
         except AccountError as e:
             raise Refused(str(e), e.errors) from None
         else:
@@ -759,6 +847,36 @@ class AccountService:
             self.send_code(user, flow)
         save_flow(request, flow)
 
-    def confirm_email(self, user: User) -> None:
+    def confirm_email(self, user: User) -> str | None:
+        """The code mailed to ``user``'s address came back: the account
+        holds the address now. Or why it cannot: its time to confirm has
+        passed, or another account confirmed the address first."""
+        if user.has_expired(self.clock()):
+            return REGISTRATION_EXPIRED
+        if not self.users.claim_email(user):
+            self.notify(EmailClaimRefused, user)
+            return CONFIRMED_ELSEWHERE
         user.email_confirmed = True
         self.notify(EmailConfirmed, user)
+        return None
+
+    def expire(self, user: User) -> None:
+        """Remove an account whose time to confirm its address has passed."""
+        # Written, so that a confirmation committing at the same moment
+        # conflicts with the removal instead of confirming an account gone.
+        user._p_changed = True
+        self.notify(AccountExpired, user)
+        self.users.remove(user.__name__)
+
+    def sweep_expired(self, logins: list[str]) -> int:
+        """Remove those of ``logins`` whose time to confirm has passed;
+        return how many."""
+        now = self.clock()
+        expired = [
+            user
+            for user in map(self.users.get, logins)
+            if user is not None and user.has_expired(now)
+        ]
+        for user in expired:
+            self.expire(user)
+        return len(expired)

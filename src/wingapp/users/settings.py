@@ -8,6 +8,7 @@ out of memory.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import colander
@@ -16,6 +17,15 @@ from ..settings import choice, group, seconds, whole_number
 
 TWO_STEP_MODES = ("never", "new_ip", "new_device", "new_ip_or_device", "always")
 TWO_STEP = choice("auth.two_step", "new_ip_or_device", TWO_STEP_MODES)
+
+UNCONFIRMED_SETTING = "auth.unconfirmed_lifetime"
+UNCONFIRMED_LIFETIME = timedelta(hours=24)
+ACCOUNTS = group(
+    "accounts",
+    # SECURITY.md's 24 hours at most; at least long enough for the first
+    # code (10 minutes) and a resend or two.
+    seconds(UNCONFIRMED_SETTING, 86400, 900, 86400),
+)
 
 BACKOFF = group(
     "backoff",
@@ -77,4 +87,4 @@ PASSWORDS = group(
     whole_number("passwords.max_concurrent_hashes", 4, 1, 64),
 )
 
-USERS = group("users", TWO_STEP, BACKOFF, TIMEOUTS, PASSWORDS)
+USERS = group("users", TWO_STEP, ACCOUNTS, BACKOFF, TIMEOUTS, PASSWORDS)

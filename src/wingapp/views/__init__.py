@@ -6,4 +6,5 @@ from .templates import lock_compilation
 def includeme(config) -> None:
     lock_compilation()
     config.add_static_view("static", "wingapp:static", cache_max_age=3600)
+    config.include(".api")
     config.scan(".")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import logging
 from typing import Any
 
@@ -22,12 +23,15 @@ from pyramid.view import (
 from transaction.interfaces import TransientError
 
 from ..negotiation import wants_json
+from ..retry import UNAVAILABLE
 from ..txn import KEEP
 
 log = logging.getLogger(__name__)
 
 ERROR_TEMPLATE = "wingapp:templates/site/error.pt"
 RETRY_AFTER_SECONDS = 1
+# A database server restarts in a few seconds.
+UNAVAILABLE_RETRY_AFTER_SECONDS = 5
 
 
 def error_response(request: Any, status: int, title: str, message: str) -> Any:
@@ -133,6 +137,74 @@ def too_busy(exc: Exception, request: Any) -> Any:
     )
     response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response
+
+
+def database_unavailable(exc: Exception, request: Any) -> Any:
+    """The database server was gone for every attempt (restarting, failing
+    over, unreachable): 503, and the visitor may try again shortly. The
+    storages reconnect by themselves at a later request."""
+    request.environ.pop(KEEP, None)
+    reason = str(exc).strip().splitlines()
+    log.warning(
+        "%s on %s %s in each of %s attempts; answered 503: %s",
+        type(exc).__name__,
+        request.method,
+        request.path,
+        request.environ.get("retry.attempts", 1),
+        reason[0] if reason else "database unavailable",
+    )
+    title = "Service unavailable"
+    message = (
+        "The database is not answering right now; it may be restarting. "
+        "Your request was not completed. Please try again in a moment."
+    )
+    if wants_json(request):
+        response = error_response(request, 503, title, message)
+    else:
+        # Not the layout: it shows who is signed in and the navigation,
+        # which are read from the database that is not there.
+        response = Response(
+            UNAVAILABLE_PAGE.format(
+                title=title,
+                message=message,
+                css=html.escape(request.static_url("wingapp:static/css/wingapp.css")),
+                home=html.escape(request.application_url + "/"),
+            ),
+            status=503,
+            content_type="text/html",
+            charset="utf-8",
+        )
+    response.headers["Retry-After"] = str(UNAVAILABLE_RETRY_AFTER_SECONDS)
+    return response
+
+
+for _error in UNAVAILABLE:
+    # One view for each storage's error (they share no base class but
+    # Exception), for the last attempt; the attempts before it are the
+    # `retrying` view's.
+    exception_view_config(_error, last_retry_attempt=True)(database_unavailable)
+
+UNAVAILABLE_PAGE = """<!DOCTYPE html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <meta name="viewport" content="width=device-width, initial-scale=1">
+  <title>{title} · wingapp</title>
+  <link rel="stylesheet" href="{css}">
+</head>
+<body>
+  <header class="site-header"><a class="brand" href="{home}">wingapp</a></header>
+  <main class="content" id="main">
+    <section class="error" aria-labelledby="error-title">
+      <h1 id="error-title">{title}</h1>
+      <p class="error-message">{message}</p>
+      <p class="error-status">Error 503</p>
+      <p><a href="{home}">Go to the home page</a></p>
+    </section>
+  </main>
+</body>
+</html>
+"""
 
 
 @exception_view_config(Exception)

@@ -1,19 +1,48 @@
-"""What every page's layout needs, handed to templates as ``site``."""
+"""What every page's layout needs, handed to templates as ``site``.
+
+A page's links all start at the site's root, so the root's URL (and the
+static files' base) is worked out once a page and each link is joined to
+it; ``request.resource_url`` walks the tree and reads the request's host
+and virtual-root headers again for every link.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from pyramid.csrf import get_csrf_token
+from pyramid.decorator import reify
 from pyramid.events import BeforeRender, subscriber
+from pyramid.traversal import quote_path_segment
 
 from ..directives import containers, layout_extra
+
+# What pyramid.url leaves unquoted in a path segment, so that a link joined
+# here is the one resource_url would have made.
+SEGMENT_SAFE = ":@&+$,"
+
+
+def join_segments(elements: tuple[str, ...]) -> str:
+    return "/".join(quote_path_segment(e, safe=SEGMENT_SAFE) for e in elements)
 
 
 class Page:
     def __init__(self, request: Any) -> None:
         self.request = request
         self._extras: dict[str, Any] = {}
+
+    @reify
+    def root_url(self) -> str:
+        """The site's root, with its trailing slash (the virtual root's,
+        when a proxy names one)."""
+        return self.request.resource_url(self.request.root)
+
+    @reify
+    def static_url(self) -> str:
+        """The static files' base, with its trailing slash: where
+        ``config.add_static_view("static", ...)`` serves them, as
+        ``request.static_url`` says (without its route lookup)."""
+        return f"{self.request.application_url}/static/"
 
     @property
     def user(self) -> Any:
@@ -22,18 +51,29 @@ class Page:
     def user_url(self) -> str:
         return self.request.resource_url(self.user)
 
-    def csrf_token(self) -> str:
+    @reify
+    def _csrf_token(self) -> str:
+        # The layout draws after the view has run: the token no longer
+        # changes (a sign-in starts a new one before any page is drawn).
         return get_csrf_token(self.request)
+
+    def csrf_token(self) -> str:
+        return self._csrf_token
 
     def navigation(self) -> list[tuple[str, str]]:
         """(title, URL) of each registered container the visitor may see."""
         request = self.request
         root = request.root
-        return [
-            (c.title, request.resource_url(root[c.name]))
-            for c in containers(request.registry)
-            if c.name in root and request.has_permission(c.permission, root[c.name])
-        ]
+        shown = []
+        for c in containers(request.registry):
+            container = root.get(c.name)
+            if container is not None and request.has_permission(
+                c.permission, container
+            ):
+                # Not joined to the root's URL: under a virtual root
+                # (X-Vhm-Root) a container may be the root of the URLs.
+                shown.append((c.title, request.resource_url(container)))
+        return shown
 
     def helper(self, name: str) -> Any:
         """What a domain registered for the layout under ``name``, or None."""
@@ -59,13 +99,18 @@ class Page:
         }
 
     def flashes(self) -> list[str]:
-        return self.request.session.pop_flash()
+        session = self.request.session
+        # Popping marks the session changed, and a changed session sends
+        # its cookie again: with nothing to show, the page leaves it alone.
+        return session.pop_flash() if session.peek_flash() else []
 
     def url(self, *elements: str, **kw: Any) -> str:
-        return self.request.resource_url(self.request.root, *elements, **kw)
+        if kw:
+            return self.request.resource_url(self.request.root, *elements, **kw)
+        return self.root_url + join_segments(elements)
 
     def static(self, path: str) -> str:
-        return self.request.static_url(f"wingapp:static/{path}")
+        return self.static_url + path
 
 
 @subscriber(BeforeRender)

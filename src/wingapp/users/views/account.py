@@ -21,8 +21,7 @@ def decrypt(keyring: Any, token: bytes | None) -> str:
     return "unknown" if token is None else keyring.decrypt(token)
 
 
-def describe_sessions(request: Any, user: Any) -> list[dict]:
-    keyring = request.find_service(IKeyring)
+def describe_sessions(request: Any, user: Any, keyring: Any) -> list[dict]:
     service = request.find_service(ISessionService)
     current = request.sign_in.key if request.sign_in is not None else None
     rows = []
@@ -44,8 +43,7 @@ def describe_sessions(request: Any, user: Any) -> list[dict]:
     return sorted(rows, key=lambda r: r["created"], reverse=True)
 
 
-def describe_trust(request: Any, records: Any) -> list[dict]:
-    keyring = request.find_service(IKeyring)
+def describe_trust(keyring: Any, records: Any) -> list[dict]:
     return sorted(
         (
             {"key": key, "label": decrypt(keyring, t.label_token), "created": t.created}
@@ -56,12 +54,12 @@ def describe_trust(request: Any, records: Any) -> list[dict]:
     )
 
 
-def describe_devices(request: Any, user: Any) -> list[dict]:
+def describe_devices(keyring: Any, user: Any) -> list[dict]:
     """Trusted devices; a device's label is the User-Agent it was trusted
     with, so each also gets the browser's short name."""
     return [
         {**row, "browser_label": browser_label(row["label"])}
-        for row in describe_trust(request, user.trusted_devices)
+        for row in describe_trust(keyring, user.trusted_devices)
     ]
 
 
@@ -76,9 +74,9 @@ def describe(request: Any, user: Any) -> dict:
         "roles": list(user.roles),
         "created": user.created,
         "last_sign_in": user.last_sign_in,
-        "sessions": describe_sessions(request, user),
-        "trusted_devices": describe_devices(request, user),
-        "trusted_networks": describe_trust(request, user.trusted_networks),
+        "sessions": describe_sessions(request, user, keyring),
+        "trusted_devices": describe_devices(keyring, user),
+        "trusted_networks": describe_trust(keyring, user.trusted_networks),
     }
 
 

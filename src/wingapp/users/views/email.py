@@ -137,7 +137,7 @@ class ConfirmEmailChange:
     def resend(self, accounts: Any) -> Any:
         request = self.request
         try:
-            accounts.resend_email_change_code(self.context, self.flow)
+            accounts.resend_code(self.context, self.flow)
         except CodeCooldown as e:
             return self.show(
                 429,

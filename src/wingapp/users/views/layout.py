@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from pyramid.csrf import get_csrf_token
+from pyramid.decorator import reify
 
 from ..interfaces import ISessionService
 
@@ -15,31 +16,28 @@ class SessionUI:
     def __init__(self, request: Any) -> None:
         self.request = request
 
-    @property
+    @reify
     def service(self) -> Any:
         # Looked up only when a page shows a session: most pages a visitor
         # who is not signed in sees never need it.
         return self.request.find_service(ISessionService)
 
-    def timing(self) -> dict[str, str]:
-        """What the idle-timeout script needs, as data- attributes."""
+    def timing(self, root_url: str) -> dict[str, str]:
+        """What the idle-timeout script needs, as data- attributes.
+        ``root_url`` is the site root's URL, which the layout has worked
+        out already; the three pages are directly under it."""
         request = self.request
         if request.sign_in is None:
             return {}
         timeouts = self.service.timeouts
         remaining, because = self.service.remaining(request.sign_in.record)
-        site = request.root
-
-        def url(name: str) -> str:
-            return request.resource_url(site, name)
-
         return {
             "data-idle-timeout": str(int(timeouts.idle.total_seconds())),
             "data-idle-warning": str(int(timeouts.warning.total_seconds())),
             "data-expires-in": str(remaining),
-            "data-ping-url": url("ping"),
-            "data-logout-url": url("logout"),
-            "data-logged-out-url": url("logged-out"),
+            "data-ping-url": f"{root_url}ping",
+            "data-logout-url": f"{root_url}logout",
+            "data-logged-out-url": f"{root_url}logged-out",
             "data-csrf-token": get_csrf_token(request),
             "data-ends-because": because,
         }

@@ -91,7 +91,12 @@ class ConfirmEmailViews(VerifyViews):
         return super().submit()
 
     def succeed(self, accounts: Any) -> Any:
-        accounts.confirm_email(self.user)
+        request = self.request
+        refused = accounts.confirm_email(self.user)
+        if refused is not None:
+            return restart(
+                request, refused, request.resource_url(request.root, "register")
+            )
         if not from_link(self.flow):
             signed_in = super().succeed(accounts)
             # After the sign-in, which starts the session afresh.
@@ -99,7 +104,6 @@ class ConfirmEmailViews(VerifyViews):
             return signed_in
         # Whoever opened the mailed link proved the address, not that they
         # know the password: they sign in as anyone else does.
-        request = self.request
         return restart(
             request,
             "Your email address is confirmed. Sign in now (if you have no password "

@@ -11,7 +11,7 @@ from ...codes.services import CodeCooldown
 from ...interfaces import IRoot
 from ...permissions import VIEW
 from ...urls import safe_next
-from ..flow import load_flow, save_flow
+from ..flow import load_flow
 from ..forms import CodeForm, LoginForm, validate
 from ..interfaces import IAccountService, ISessionService
 from ..services import GENERIC_FAILURE, Refused
@@ -126,9 +126,6 @@ class VerifyViews:
         data, errors = validate(CodeForm(), request.POST)
         if errors:
             return self.show(400, errors=errors)
-        if self.user is None:
-            # A flow for no account (see registration): nothing will match.
-            return self.show(400, errors={"code": "That code is not right."})
         accounts = request.find_service(IAccountService)
         result = accounts.check_code(self.user, self.flow, data["code"])
         if result.start_again:
@@ -146,11 +143,9 @@ class VerifyViews:
     def resend(self) -> Any:
         request = self.request
         try:
-            if self.user is not None:
-                request.find_service(IAccountService).send_code(self.user, self.flow)
+            request.find_service(IAccountService).resend_code(self.user, self.flow)
         except CodeCooldown as e:
             return self.show(429, message=wait_for_code(e, "before asking again"))
-        save_flow(request, self.flow)
         request.session.flash(
             "A new code is on its way. The previous one no longer works."
         )

@@ -1,0 +1,237 @@
+"""An address nobody confirmed blocks nobody (issue 9, item 5).
+
+Someone may register with another person's address and never confirm it.
+The owner can still register with it; whoever confirms first holds it; an
+account that registered itself and left its address unconfirmed for
+``auth.unconfirmed_lifetime`` (24 hours) opens nothing and is swept away by
+``wingapp CONFIG sweep-accounts``. Accounts an administrator or an import
+made are never swept.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import timedelta
+
+import pytest
+import transaction
+import webtest
+from pyramid.paster import get_app
+from ZODB.POSException import ConflictError
+
+from tests.accounts import (
+    PASSWORD,
+    add_user,
+    body,
+    browser,
+    last_code,
+    messages,
+    service,
+    sign_in,
+    with_root,
+)
+from tests.unit.test_scripts import run
+from wingapp import main
+from wingapp.interfaces import IKeyring
+from wingapp.users.models import email_key
+
+ADDRESS = "ada@example.org"
+
+
+@pytest.fixture
+def settings(settings):
+    return {**settings, "auth.two_step": "never"}
+
+
+def register(client, login: str, email: str = ADDRESS):
+    form = client.get("/register").forms["register-form"]
+    form["login"], form["email"] = login, email
+    form["password"] = form["password_confirm"] = PASSWORD
+    return form.submit(status=303)
+
+
+def enter_code(client, code: str, status=303):
+    form = client.get("/confirm-email").forms["code-form"]
+    form["code"] = code
+    return form.submit(status=status)
+
+
+def holder(app, address: str = ADDRESS):
+    """The confirmed account the address index names for ``address``."""
+    keyring = service(app.registry, IKeyring)
+
+    def find(root):
+        users = root["users"]
+        login = users.by_email.get(keyring.mac("email", email_key(address)))
+        found = users.get(login) if login else None
+        return login if found is not None and found.email_confirmed else None
+
+    return with_root(app, find)
+
+
+def test_the_owner_registers_with_an_address_a_squatter_took(app, clock, maildir):
+    register(browser(app), "mallory")
+    squatters_code = last_code(maildir)  # it went to the owner's mailbox
+    ada = browser(app)
+    register(ada, "ada")
+    # The owner is sent a code, not told the address has an account.
+    mail = messages(maildir)[-1]
+    assert mail["To"] == ADDRESS and "Code:" in body(mail)
+    done = enter_code(ada, last_code(maildir))
+    assert done.location == "http://example.com/users/ada/"
+    # The squatter's account can never have the address now.
+    assert squatters_code != last_code(maildir)
+    assert holder(app) == "ada"
+    form = browser(app).get("/reset-password").forms["reset-form"]
+    form["login"] = ADDRESS
+    form.submit(status=303)
+    # A reset by the address reaches the account that holds it.
+    assert "reset the password" in body(messages(maildir)[-1])
+
+
+def test_the_first_to_confirm_holds_the_address(app, clock, maildir):
+    first, second = browser(app), browser(app)
+    register(first, "abel")
+    first_code = last_code(maildir)
+    register(second, "cain")
+    enter_code(second, last_code(maildir))
+    refused = enter_code(first, first_code)
+    assert refused.location == "http://example.com/register"
+    assert "Another account confirmed this email address first" in refused.follow()
+    assert holder(app) == "cain"
+    state = with_root(app, lambda root: root["users"]["abel"].email_confirmed)
+    assert state is False
+
+
+def test_an_unconfirmed_account_expires_and_frees_its_name(app, clock, maildir):
+    register(browser(app), "mallory")
+    clock.advance(hours=24)
+    # Its password opens nothing, as for a name with no account.
+    refused = sign_in(browser(app), "mallory", status=400)
+    assert "Sign-in failed" in refused.text
+    # The name is free again: a new registration takes it.
+    owner = browser(app)
+    register(owner, "mallory")
+    enter_code(owner, last_code(maildir))
+    kinds = with_root(app, lambda root: [e.kind for e in root.audit.newest(20)])
+    assert "account-expired" in kinds
+
+
+def test_a_code_entered_after_the_time_to_confirm_is_refused(app, clock, maildir):
+    register(browser(app), "abel")
+    clock.advance(hours=23, minutes=58)
+    # Signing in at the last moment sends a new code...
+    client = browser(app)
+    assert sign_in(client, "abel").location == "http://example.com/confirm-email"
+    code = last_code(maildir)
+    clock.advance(minutes=3)
+    # ...which comes back too late.
+    refused = enter_code(client, code)
+    assert refused.location == "http://example.com/register"
+    assert "This registration has expired" in refused.follow()
+
+
+def test_a_shorter_time_to_confirm_is_a_setting(settings, maildir):
+    app = main({}, **{**settings, "auth.unconfirmed_lifetime": "900"})
+    register(browser(app), "abel")
+    created, expires = with_root(
+        app, lambda root: (root["users"]["abel"].created, root["users"]["abel"].expires)
+    )
+    assert expires - created == timedelta(seconds=900)
+    with pytest.raises(
+        SystemExit, match=r"auth\.unconfirmed_lifetime must be from 900"
+    ):
+        main({}, **{**settings, "auth.unconfirmed_lifetime": "90000"})
+
+
+def test_sweep_accounts_removes_only_self_registered_unconfirmed_ones(ini_file):
+    app = get_app(str(ini_file))
+    client = webtest.TestApp(app, extra_environ={"HTTP_HOST": "example.com"})
+    register(client, "stale", "stale@example.org")
+    register(client, "fresh", "fresh@example.org")
+    add_user(app, "made", confirmed=False)  # by an administrator: spared
+    add_user(app, "confirmed")
+
+    def age(root):
+        root["users"]["stale"].expires -= timedelta(days=2)
+
+    with_root(app, age, commit=True)
+    app.registry._zodb_databases[""].close()
+    code, out, _ = run(str(ini_file), "sweep-accounts")
+    assert (code, out) == (0, "Accounts removed (address never confirmed): 1.\n")
+    app = get_app(str(ini_file))
+    left = with_root(app, lambda root: sorted(root["users"]))
+    assert left == ["confirmed", "fresh", "made"]
+    # Only holders of an address are in its index: "fresh" is not yet.
+    assert with_root(app, lambda root: len(root["users"].by_email)) == 2
+    app.registry._zodb_databases[""].close()
+
+
+# -- two at once -----------------------------------------------------------
+
+
+@pytest.fixture
+def two_connections(app):
+    """Opens two connections, each in a transaction of its own, as two
+    requests at once; closes them at the end."""
+    db = app.registry._zodb_databases[""]
+    opened = []
+
+    def open_two():
+        pairs = []
+        for _ in range(2):
+            tm = transaction.TransactionManager(explicit=True)
+            conn = db.open(transaction_manager=tm)
+            opened.append((tm, conn))
+            tm.begin()
+            pairs.append((tm, conn.root()["wingapp"]["users"]))
+        return pairs
+
+    yield open_two
+    for tm, conn in opened:
+        with contextlib.suppress(transaction.interfaces.NoTransaction):
+            tm.abort()
+        conn.close()
+
+
+@pytest.fixture
+def zodb_uri(tmp_path):
+    # Conflicts are detected by a real storage (memory:// resolves none).
+    return f"file://{tmp_path}/Data.fs"
+
+
+def test_two_confirmations_of_one_address_at_once_leave_one_holder(
+    app, maildir, two_connections
+):
+    register(browser(app), "abel")
+    register(browser(app), "cain")
+    (tm1, users1), (tm2, users2) = two_connections()
+    assert users1.claim_email(users1["abel"])
+    assert users2.claim_email(users2["cain"])
+    tm1.commit()
+    with pytest.raises(ConflictError):
+        tm2.commit()
+    # The retry sees the first one's holder, and refuses.
+    tm2.abort()
+    tm2.begin()
+    assert not users2.claim_email(users2["cain"])
+    tm2.abort()
+    index = with_root(app, lambda root: root["users"]["abel"].email_index)
+    assert with_root(app, lambda root: root["users"].by_email.get(index)) == "abel"
+
+
+def test_a_sweep_and_a_confirmation_at_once_do_not_both_commit(
+    app, clock, two_connections
+):
+    register(browser(app), "abel")
+    clock.advance(hours=24)
+    (tm1, users1), (tm2, users2) = two_connections()
+    # The sweep's removal (AccountService.expire), and a confirmation.
+    users1["abel"]._p_changed = True
+    users1.remove("abel")
+    users2.claim_email(users2["abel"])
+    users2["abel"].email_confirmed = True
+    tm1.commit()
+    with pytest.raises(ConflictError):
+        tm2.commit()
+    assert with_root(app, lambda root: "abel" in root["users"]) is False
