@@ -64,8 +64,8 @@ def reset_steps(app, clock, name: str) -> list:
         form["code"] = "000000"
         form["password"] = form["password_confirm"] = STRONG
         steps.append(seen(form.submit(status="*")))
-    # After the cool-down, a new code; wrong again.
-    clock.advance(seconds=61)
+    # Five failures: a new code at once, but the name must wait (an
+    # account's back-off, or nobody's stand-in's).
     form = client.get("/reset-password").forms["reset-form"]
     form["login"] = name
     steps.append(seen(form.submit()))
@@ -73,6 +73,13 @@ def reset_steps(app, clock, name: str) -> list:
     form["code"] = "000000"
     form["password"] = form["password_confirm"] = STRONG
     steps.append(seen(form.submit(status="*")))
+    # After the wait, the code is checked again.
+    clock.advance(seconds=61)
+    form = client.get("/new-password").forms["new-password-form"]
+    form["code"] = "000000"
+    form["password"] = form["password_confirm"] = STRONG
+    steps.append(seen(form.submit(status="*")))
+    clock.advance(hours=13)  # the next name starts afresh
     return steps
 
 
@@ -93,6 +100,27 @@ def test_a_reset_answers_alike_for_an_account_and_for_nobody(app, clock, maildir
     assert "That code is not right. 4 attempts left." in texts[4]
     assert "That code is not right. 1 attempt left." in texts[7]
     assert ada[8][:2] == (303, "http://example.com/reset-password")
+    assert "not accepted. Wait a minute" in texts[10]
+    assert "That code is not right. 4 attempts left." in texts[11]
+
+
+def test_failed_sign_ins_make_a_name_wait_whether_it_has_an_account_or_not(app, clock):
+    add_user(app, "ada")
+    answers = []
+    for name in ("ada", "nobody"):
+        client = browser(app)
+        # The sixth comes while the name waits, and counts no more.
+        for _ in range(6):
+            sign_in(client, name, "not the password at all", status=400)
+        form = client.get("/reset-password").forms["reset-form"]
+        form["login"] = name
+        form.submit(status=303)
+        form = client.get("/new-password").forms["new-password-form"]
+        form["code"] = "000000"
+        form["password"] = form["password_confirm"] = STRONG
+        answers.append(seen(form.submit(status=400)))
+    assert answers[0] == answers[1]
+    assert "not accepted. Wait a minute" in answers[0][2]
 
 
 # -- registration with an address that has an account -----------------------

@@ -145,6 +145,8 @@ def test_a_shorter_time_to_confirm_is_a_setting(settings, maildir):
 
 
 def test_sweep_accounts_removes_only_self_registered_unconfirmed_ones(ini_file):
+    code, out, _ = run(str(ini_file), "sweep-accounts")
+    assert out.endswith("without an account forgotten: 0.\n")  # nothing yet
     app = get_app(str(ini_file))
     client = webtest.TestApp(app, extra_environ={"HTTP_HOST": "example.com"})
     register(client, "stale", "stale@example.org")
@@ -152,13 +154,27 @@ def test_sweep_accounts_removes_only_self_registered_unconfirmed_ones(ini_file):
     add_user(app, "made", confirmed=False)  # by an administrator: spared
     add_user(app, "confirmed")
 
+    # Failures against names with no account are counted, then forgotten
+    # once the back-off has (12 hours).
+    for name in ("ghost", "spectre"):
+        form = client.get("/login").forms["login-form"]
+        form["login"], form["password"] = name, "wrong"
+        form.submit(status=400)
+
     def age(root):
         root["users"]["stale"].expires -= timedelta(days=2)
+        records = list(root["users"].stand_ins.values())
+        assert len(records) == 2
+        records[0].last -= timedelta(hours=13)
 
     with_root(app, age, commit=True)
     app.registry._zodb_databases[""].close()
     code, out, _ = run(str(ini_file), "sweep-accounts")
-    assert (code, out) == (0, "Accounts removed (address never confirmed): 1.\n")
+    assert (code, out) == (
+        0,
+        "Accounts removed (address never confirmed): 1.\n"
+        "Failure counts of names without an account forgotten: 1.\n",
+    )
     app = get_app(str(ini_file))
     left = with_root(app, lambda root: sorted(root["users"]))
     assert left == ["confirmed", "fresh", "made"]

@@ -351,3 +351,18 @@ def test_not_me_for_a_removed_account_still_cancels_the_code(app, clock, maildir
     )
     states = with_root(app, lambda root: [c.state for c in root["codes"].values()])
     assert states == ["cancelled"]
+
+
+def test_a_code_page_of_a_removed_account_sends_nothing_more(app, clock, maildir):
+    add_user(app, "ada")
+    ada = browser(app)
+    sign_in(ada, "ada")
+    sent = len(messages(maildir))
+    with_root(app, lambda root: root["users"].remove("ada"), commit=True)
+    clock.advance(seconds=61)
+    again = ada.get("/verify").forms["resend-form"].submit(status=303)
+    assert again.location == "http://example.com/verify"
+    assert len(messages(maildir)) == sent
+    form = ada.get("/verify").forms["code-form"]
+    form["code"] = last_code(maildir)
+    assert form.submit(status=303).location == "http://example.com/login"

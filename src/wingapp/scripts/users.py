@@ -109,5 +109,12 @@ def run_sweep_accounts(args: Any, stdin: Any, stdout: Any) -> int:
             with env.tm:
                 removed += service.sweep_expired(logins[start : start + 200])
                 env.tm.get().note("wingapp sweep-accounts")
+        with env.tm:
+            forgotten = service.forget_old_failures()
+            env.tm.get().note("wingapp sweep-accounts: failures of nobody")
     print(f"Accounts removed (address never confirmed): {removed}.", file=stdout)
+    print(
+        f"Failure counts of names without an account forgotten: {forgotten}.",
+        file=stdout,
+    )
     return 0

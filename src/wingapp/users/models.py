@@ -229,6 +229,16 @@ class Users(Folder):
         address (it may be squatting someone else's)."""
         return self.find_by_email(email_index)
 
+    stand_ins: WideTree | None = None
+    """Stand-in key -> FailedAttempts: the failures counted against names
+    and addresses that have no account (see StandIn)."""
+
+    def stand_in(self, key: str) -> StandIn:
+        """What the back-off reads and counts for ``key``, a name with no
+        account; nothing is stored until a failure is counted."""
+        found = self.stand_ins.get(key) if self.stand_ins is not None else None
+        return StandIn(self, key, found)
+
     def unconfirmed_logins(self, page_size: int = 1000) -> list[str]:
         """Every account whose address is unconfirmed (from the catalog,
         without loading the others)."""
@@ -325,6 +335,39 @@ class FailedAttempts(Persistent):
         count = (old["count"] if both_grew else 0) + added(committed) + added(new)
         last = _later(committed["last"], new["last"]) if count else None
         return {**new, "count": count, "last": last}
+
+
+class StandIn:
+    """A name or address with no account, as the back-off sees it.
+
+    Failures against such a name count, and make it wait, exactly as an
+    account's do: otherwise the words a code page says during the wait
+    ("wait a minute" or "not right") would tell an account from nobody.
+    Its record is stored only once a failure is counted.
+    """
+
+    def __init__(self, users: Users, key: str, record: FailedAttempts | None) -> None:
+        self._users = users
+        self._key = key
+        self._record = record
+
+    @property
+    def failed_attempts(self) -> FailedAttempts:
+        if self._record is None:
+            # Read (to see whether it must wait) it is a count of none;
+            # changed (a failure counted), it is kept.
+            self._record = FailedAttempts()
+            self._pending = True
+        return self._record
+
+    def keep(self) -> None:
+        """Store the record a counted failure changed."""
+        if getattr(self, "_pending", False):
+            users = self._users
+            if users.stand_ins is None:
+                users.stand_ins = WideTree()
+            users.stand_ins[self._key] = self._record
+            self._pending = False
 
 
 class LatestTime(Persistent):

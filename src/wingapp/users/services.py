@@ -23,6 +23,7 @@ from .events import (
     EmailChangeFailed,
     EmailClaimRefused,
     EmailConfirmed,
+    LockedOut,
     NetworkTrusted,
     NotMe,
     PasswordChanged,
@@ -54,6 +55,7 @@ from .models import (
     LOOKS_TAKEN,
     AccountError,
     EmailTaken,
+    StandIn,
     User,
     Users,
     check_email,
@@ -334,27 +336,43 @@ class AccountService:
         login has no "~"), the same for the same name."""
         return "~" + self.keyring.mac("stand-in", name.strip().lower())[:32]
 
-    def send_stand_in_code(self, flow: Flow, first: bool = False) -> None:
-        """What send_code does, for a flow no account may finish: a code is
-        issued, so that its wrong entries, its expiry and the cool-down
-        before another answer exactly as for an account, and its message is
-        written to disk as if it were sent, so that the answer takes as
-        long; but nothing is sent, and no entry matches the code.
+    def fail_nobody(self, nobody: StandIn) -> None:
+        """Count a failure against a name with no account, as the users
+        domain counts an account's: none while it waits, and a lockout
+        recorded when the count makes it wait."""
+        now = self.clock()
+        if self.backoff.wait(nobody, now):
+            return
+        if self.backoff.fail(nobody, now):
+            self.notify(LockedOut)
+        nobody.keep()
 
-        ``first``: the flow's first code, at a registration or an email
-        change to a taken address. One still pending is cancelled rather
-        than waited for (a new account would have none), and the notice
-        mailed to the address's owner stands for the code's message."""
-        if first:
-            pending = self.codes.codes.newest_code(flow.stand_in, flow.kind)
-            if pending is not None:
-                self.codes.cancel(pending.__name__)
+    def forget_old_failures(self) -> int:
+        """Drop the failure counts of names with no account that the
+        back-off has forgotten anyway; return how many."""
+        tree = self.users.stand_ins
+        if tree is None:
+            return 0
+        cutoff = self.clock() - self.backoff.reset_after
+        stale = [key for key, record in tree.items() if record.last <= cutoff]
+        for key in stale:
+            del tree[key]
+        return len(stale)
+
+    def send_stand_in_code(self, flow: Flow, rehearse: bool = True) -> None:
+        """What send_code does, for a flow that must not finish: a code is
+        issued to ``flow.stand_in``, so that its wrong entries, its expiry
+        and the cool-down before another answer exactly as a real one's
+        would; but no entry matches it, and nothing is mailed. With
+        ``rehearse``, its message is written to disk as if it were sent, so
+        that the answer takes as long; without, a notice mailed to the
+        address's owner stands for it."""
         code, plain = self.codes.issue(
             flow.kind, flow.stand_in, flow.binding(self.keyring)
         )
         code.digest = ""
         flow.code_id = code.__name__
-        if not first:
+        if rehearse:
             message = self.code_message(flow, code, plain, "nobody@stand-in.invalid")
             self.mailer.rehearse(message, self.request.tm)
 
@@ -389,7 +407,9 @@ class AccountService:
             return CodeCheck(
                 False, "This code can no longer be used. Start again.", True
             )
-        if user is not None and self.backoff.wait(user, self.clock()):
+        # Nobody's stand-in waits after failures as an account does.
+        subject = user or self.users.stand_in(flow.stand_in or flow.login)
+        if self.backoff.wait(subject, self.clock()):
             return CodeCheck(
                 False, "That code was not accepted. Wait a minute and try again."
             )
@@ -408,6 +428,10 @@ class AccountService:
             return CodeCheck(True)
         failure = CodeExpired if result.reason == "expired" else CodeFailed
         self.notify(failure, user, detail={**purpose, "reason": result.reason})
+        if user is None:
+            # An account's failure is counted by the users domain's
+            # subscriber to the event; nobody's is counted here.
+            self.fail_nobody(subject)
         if result.reason == "wrong":
             left = result.attempts_left
             return CodeCheck(
@@ -436,6 +460,7 @@ class AccountService:
         if user is None:
             # As long as a wrong password takes: timing tells nothing.
             self.hasher.verify(self.hasher.dummy_hash(), password)
+            self.fail_nobody(self.users.stand_in(self.stand_in(name)))
             self.notify(SignInFailed, detail={"reason": "unknown"})
             raise Refused(GENERIC_FAILURE)
         if self.backoff.wait(user, self.clock()):
@@ -561,11 +586,13 @@ class AccountService:
         self.check_current_password(user, current_password, EmailChangeFailed)
         flow = Flow(kind="change-email", login=user.__name__, new_email=email)
         if self.users.owner_of(index) is not None:
+            # Issued to the account itself: a change asked again within the
+            # minute waits (CodeCooldown), as one to a free address does.
+            flow.stand_in = user.__name__
+            self.send_stand_in_code(flow, rehearse=False)
             self.mailer.send(
                 already_registered_message(self.request, email), self.request.tm
             )
-            flow.stand_in = self.stand_in(email)
-            self.send_stand_in_code(flow, first=True)
             save_flow(self.request, flow)
             return flow
         return self.start_flow(user, flow)
@@ -582,8 +609,7 @@ class AccountService:
 
     def cancel_flow(self, flow: Flow) -> None:
         """Give up a flow: its code can no longer be used."""
-        if flow.code_id is not None:
-            self.codes.cancel(flow.code_id)
+        self.codes.cancel(flow.code_id or "")
         clear_flow(self.request)
 
     def confirm_email_change(self, user: User, flow: Flow, entered: str) -> CodeCheck:
@@ -830,10 +856,11 @@ class AccountService:
                 kind="confirm-email",
                 login="",
                 sent_to=mask_email(normalize_email(email)) or "",
-                stand_in=self.stand_in(normalize_email(email)),
             )
-            # A new account gets a code at once, however many came before.
-            self.send_stand_in_code(flow, first=True)
+            # A new account has codes of its own, so a stand-in of its own:
+            # no earlier registration's code is waited for or cancelled.
+            flow.stand_in = self.stand_in(flow.nonce)
+            self.send_stand_in_code(flow, rehearse=False)
         except AccountError as e:
             raise Refused(str(e), e.errors) from None
         else:
