@@ -15,11 +15,8 @@ import re
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
-from pyramid.interfaces import IRootFactory
-from pyramid.traversal import DefaultRootFactory
-
 from .settings import Setting, SettingsError, group, setting
-from .views.errors import error_response
+from .views.errors import refused_before_routing
 
 PUBLIC_URL = "wingapp.public_url"
 ALLOWED_HOSTS = "wingapp.allowed_hosts"
@@ -121,15 +118,8 @@ def allowed_host_tween_factory(handler: Any, registry: Any) -> Any:
         name = host_name(request.host)
         if name is not None and allows(patterns, name):
             return handler(request)
-        # The error page's layout draws the site's navigation from the root,
-        # which the router has not looked up yet.
-        factory = registry.queryUtility(IRootFactory, default=DefaultRootFactory)
-        request.root = factory(request)
-        return error_response(
-            request,
-            400,
-            "Bad request",
-            "This site does not answer to the host name this request gave.",
+        return refused_before_routing(
+            request, "This site does not answer to the host name this request gave."
         )
 
     return allowed_host

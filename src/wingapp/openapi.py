@@ -55,6 +55,14 @@ def add_api_operation(
     config.action(("wingapp:api-operation", path, method), register)
 
 
+def add_api_operations(
+    config: Any, described: dict[tuple[str, str], Operation]
+) -> None:
+    """Describe a package's operations at once: (path, method) -> operation."""
+    for (path, method), operation in described.items():
+        add_api_operation(config, path, method, operation)
+
+
 def operations(registry: Any) -> dict[tuple[str, str], dict[str, Any]]:
     found = registry.queryUtility(IApiOperations) or {}
     return {
@@ -355,6 +363,7 @@ def openapi_view(context: Any, request: Any) -> dict[str, Any]:
 
 def includeme(config: Any) -> None:
     config.add_directive("add_api_operation", add_api_operation)
+    config.add_directive("add_api_operations", add_api_operations)
     config.add_view(
         openapi_view,
         context=IRoot,

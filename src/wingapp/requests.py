@@ -15,11 +15,9 @@ from urllib.parse import unquote_to_bytes
 
 from pyramid.events import ContextFound
 from pyramid.httpexceptions import HTTPMethodNotAllowed
-from pyramid.interfaces import IRootFactory
-from pyramid.traversal import DefaultRootFactory
 from zope.interface.interfaces import IInterface
 
-from .views.errors import error_response
+from .views.errors import refused_before_routing
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 # A view registered without a method is a page to read or a form to post.
@@ -120,11 +118,7 @@ def sane_request_tween_factory(handler: Any, registry: Any) -> Any:
         problem = address_problem(request.environ) or body_problem(request)
         if problem is None:
             return handler(request)
-        # The error page's layout draws the site's navigation from the root,
-        # which the router has not looked up yet.
-        factory = registry.queryUtility(IRootFactory, default=DefaultRootFactory)
-        request.root = factory(request)
-        return error_response(request, 400, "Bad request", problem)
+        return refused_before_routing(request, problem)
 
     return sane_request
 

@@ -46,6 +46,11 @@ def session_factory(secret: str, secure: bool):
             super().flash(msg, queue, allow_duplicate)
             del self["_f_" + queue][:-MAX_FLASHES]
 
+        def pop_flash(self, queue: str = "") -> list:
+            # Popping marks the session changed, and a changed session sends
+            # its cookie again: every page pops, most have nothing to show.
+            return super().pop_flash(queue) if self.peek_flash(queue) else []
+
     return Session
 
 

@@ -316,6 +316,8 @@ def send(world, client, path, operation, draw) -> Any:
 def check(world: World, before: tuple, answer: Any, label: str) -> None:
     assert answer.status_int < 500, f"{label}: {answer.status}\n{answer.text[:2000]}"
     assert "Traceback" not in answer.text, label
+    # A refused CSRF token would mean the handler was never reached.
+    assert "Form expired" not in answer.text, label
     if 400 <= answer.status_int < 500:
         tid, entries, accounts = world.state()
         assert accounts == before[2], f"{label}: {answer.status} changed an account"

@@ -10,11 +10,9 @@ made are never swept.
 
 from __future__ import annotations
 
-import contextlib
 from datetime import timedelta
 
 import pytest
-import transaction
 import webtest
 from pyramid.paster import get_app
 from ZODB.POSException import ConflictError
@@ -30,6 +28,7 @@ from tests.accounts import (
     sign_in,
     with_root,
 )
+from tests.unit.test_concurrency import commit, race
 from tests.unit.test_scripts import run
 from wingapp import main
 from wingapp.interfaces import IKeyring
@@ -187,67 +186,44 @@ def test_sweep_accounts_removes_only_self_registered_unconfirmed_ones(ini_file):
 
 
 @pytest.fixture
-def two_connections(app):
-    """Opens two connections, each in a transaction of its own, as two
-    requests at once; closes them at the end."""
-    db = app.registry._zodb_databases[""]
-    opened = []
-
-    def open_two():
-        pairs = []
-        for _ in range(2):
-            tm = transaction.TransactionManager(explicit=True)
-            conn = db.open(transaction_manager=tm)
-            opened.append((tm, conn))
-            tm.begin()
-            pairs.append((tm, conn.root()["wingapp"]["users"]))
-        return pairs
-
-    yield open_two
-    for tm, conn in opened:
-        with contextlib.suppress(transaction.interfaces.NoTransaction):
-            tm.abort()
-        conn.close()
-
-
-@pytest.fixture
 def zodb_uri(tmp_path):
     # Conflicts are detected by a real storage (memory:// resolves none).
     return f"file://{tmp_path}/Data.fs"
 
 
-def test_two_confirmations_of_one_address_at_once_leave_one_holder(
-    app, maildir, two_connections
-):
+def users_of(root):
+    return root["wingapp"]["users"]
+
+
+def claim(login: str):
+    return lambda root: users_of(root).claim_email(users_of(root)[login])
+
+
+def test_two_confirmations_of_one_address_at_once_leave_one_holder(app, maildir):
     register(browser(app), "abel")
     register(browser(app), "cain")
-    (tm1, users1), (tm2, users2) = two_connections()
-    assert users1.claim_email(users1["abel"])
-    assert users2.claim_email(users2["cain"])
-    tm1.commit()
+    db = app.registry._zodb_databases[""]
     with pytest.raises(ConflictError):
-        tm2.commit()
+        race(db, claim("abel"), claim("cain"))
     # The retry sees the first one's holder, and refuses.
-    tm2.abort()
-    tm2.begin()
-    assert not users2.claim_email(users2["cain"])
-    tm2.abort()
+    assert commit(db, claim("cain")) is False
     index = with_root(app, lambda root: root["users"]["abel"].email_index)
     assert with_root(app, lambda root: root["users"].by_email.get(index)) == "abel"
 
 
-def test_a_sweep_and_a_confirmation_at_once_do_not_both_commit(
-    app, clock, two_connections
-):
+def test_a_sweep_and_a_confirmation_at_once_do_not_both_commit(app, clock):
     register(browser(app), "abel")
     clock.advance(hours=24)
-    (tm1, users1), (tm2, users2) = two_connections()
-    # The sweep's removal (AccountService.expire), and a confirmation.
-    users1["abel"]._p_changed = True
-    users1.remove("abel")
-    users2.claim_email(users2["abel"])
-    users2["abel"].email_confirmed = True
-    tm1.commit()
+
+    def sweep(root):  # as AccountService.expire
+        users = users_of(root)
+        users["abel"]._p_changed = True
+        users.remove("abel")
+
+    def confirm(root):
+        claim("abel")(root)
+        users_of(root)["abel"].email_confirmed = True
+
     with pytest.raises(ConflictError):
-        tm2.commit()
+        race(app.registry._zodb_databases[""], sweep, confirm)
     assert with_root(app, lambda root: "abel" in root["users"]) is False

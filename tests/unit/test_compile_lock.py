@@ -40,6 +40,8 @@ def test_a_traceback_waits_while_a_template_compiles(app):
         # The lock is re-entrant: compiling parses expressions itself.
         assert isinstance(ast.parse("a[b]"), ast.Module)
     worker.join(5)
+    # Released: the traceback was formatted once compiling was done.
+    assert not worker.is_alive()
     assert "KeyError: 'missing'" in formatted[0]
     assert '{"conflict": 1}["missing"]' in formatted[0]
 

@@ -32,7 +32,7 @@ from wingapp.interfaces import IRoot
 from wingapp.mail.mailer import Mailer
 from wingapp.retry import PauseBeforeRetry
 from wingapp.users.backoff import Backoff
-from wingapp.users.models import FailedAttempts, User
+from wingapp.users.models import FailedAttempts, User, Users
 from wingapp.users.sessions import SessionService, SignInSession, Timeouts
 from wingapp.users.trust import TrustService
 
@@ -240,6 +240,30 @@ def test_failures_counted_at_once_all_count(account_db):
     assert locks == [False] * 5
     # The account itself was written once, when it was made.
     assert user_serial == serial(account_db, lambda root: root["ada"])
+
+
+def test_failures_of_a_name_without_an_account_counted_at_once_all_count(db):
+    backoff = Backoff()
+    commit(db, lambda root: root.__setitem__("users", Users()))
+
+    def fail(root: Any) -> None:
+        nobody = root["users"].nobody("~ghost")
+        backoff.fail(nobody, T0)
+        nobody.keep()
+
+    # The first failures both store the name's record: one conflicts, and
+    # its retry counts on the record the other stored.
+    with pytest.raises(ConflictError):
+        race(db, fail, fail)
+    commit(db, fail)
+    # Once stored, failures at once merge as an account's do.
+    race(db, fail, fail, fail)
+
+    def read(root: Any) -> Any:
+        nobody = root["users"].nobody("~ghost")
+        return nobody.failed_attempts.count, backoff.wait(nobody, T0)
+
+    assert commit(db, read) == (5, timedelta(seconds=60))
 
 
 def test_a_failure_at_the_moment_of_a_sign_in_counts_after_it(account_db):

@@ -160,6 +160,7 @@ def test_each_storage_disconnection_is_a_503_never_a_500(quiet_settings, error):
     # The database's answer, not the "busy" one of a conflict.
     assert "Service unavailable" in page.text
     assert "Server busy" not in page.text
+    assert page.headers["Retry-After"] == "5"
     app.registry._zodb_databases[""].close()
 
 

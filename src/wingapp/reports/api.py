@@ -69,5 +69,4 @@ def operations() -> dict[tuple[str, str], dict[str, Any]]:
 
 
 def includeme(config: Any) -> None:
-    for (path, method), operation in operations().items():
-        config.add_api_operation(path, method, operation)
+    config.add_api_operations(operations())

@@ -220,24 +220,20 @@ class Users(Folder):
             self.catalog.index(user)
 
     def find_by_email(self, email_index: str) -> User | None:
+        """The account that holds the address. Only holders are indexed:
+        an account that registered itself is not until it confirms its
+        address (it may be squatting someone else's)."""
         login = self.by_email.get(email_index)
         return None if login is None else self.get(login)
-
-    def owner_of(self, email_index: str) -> User | None:
-        """The account that holds the address. Only holders are indexed:
-        an account that registered itself is not, until it confirms its
-        address (it may be squatting someone else's)."""
-        return self.find_by_email(email_index)
 
     stand_ins: WideTree | None = None
     """Stand-in key -> FailedAttempts: the failures counted against names
     and addresses that have no account (see StandIn)."""
 
-    def stand_in(self, key: str) -> StandIn:
+    def nobody(self, key: str) -> StandIn:
         """What the back-off reads and counts for ``key``, a name with no
         account; nothing is stored until a failure is counted."""
-        found = self.stand_ins.get(key) if self.stand_ins is not None else None
-        return StandIn(self, key, found)
+        return StandIn(self, key)
 
     def unconfirmed_logins(self, page_size: int = 1000) -> list[str]:
         """Every account whose address is unconfirmed (from the catalog,
@@ -268,7 +264,7 @@ class Users(Folder):
     def add_user(self, login: str, user: User) -> User:
         if self.looks_like(login) is not None:
             raise AccountError(LOOKS_TAKEN, {"login": LOOKS_TAKEN})
-        if user.email_index is not None and self.owner_of(user.email_index):
+        if user.email_index is not None and self.find_by_email(user.email_index):
             raise EmailTaken("An account with this email address exists already.")
         self.add(login, user)
         if user.email_index is not None and user.expires is None:
@@ -343,31 +339,25 @@ class StandIn:
     Failures against such a name count, and make it wait, exactly as an
     account's do: otherwise the words a code page says during the wait
     ("wait a minute" or "not right") would tell an account from nobody.
-    Its record is stored only once a failure is counted.
+    Its record is stored only once a failure is counted (:meth:`keep`).
     """
 
-    def __init__(self, users: Users, key: str, record: FailedAttempts | None) -> None:
+    def __init__(self, users: Users, key: str) -> None:
         self._users = users
         self._key = key
-        self._record = record
-
-    @property
-    def failed_attempts(self) -> FailedAttempts:
-        if self._record is None:
-            # Read (to see whether it must wait) it is a count of none;
-            # changed (a failure counted), it is kept.
-            self._record = FailedAttempts()
-            self._pending = True
-        return self._record
+        tree = users.stand_ins
+        stored = tree.get(key) if tree is not None else None
+        self._stored = stored is not None
+        self.failed_attempts = stored if stored is not None else FailedAttempts()
 
     def keep(self) -> None:
         """Store the record a counted failure changed."""
-        if getattr(self, "_pending", False):
+        if not self._stored:
             users = self._users
             if users.stand_ins is None:
                 users.stand_ins = WideTree()
-            users.stand_ins[self._key] = self._record
-            self._pending = False
+            users.stand_ins[self._key] = self.failed_attempts
+            self._stored = True
 
 
 class LatestTime(Persistent):

@@ -408,7 +408,7 @@ class AccountService:
                 False, "This code can no longer be used. Start again.", True
             )
         # Nobody's stand-in waits after failures as an account does.
-        subject = user or self.users.stand_in(flow.stand_in or flow.login)
+        subject = user or self.users.nobody(flow.stand_in or flow.login)
         if self.backoff.wait(subject, self.clock()):
             return CodeCheck(
                 False, "That code was not accepted. Wait a minute and try again."
@@ -460,7 +460,7 @@ class AccountService:
         if user is None:
             # As long as a wrong password takes: timing tells nothing.
             self.hasher.verify(self.hasher.dummy_hash(), password)
-            self.fail_nobody(self.users.stand_in(self.stand_in(name)))
+            self.fail_nobody(self.users.nobody(self.stand_in(name)))
             self.notify(SignInFailed, detail={"reason": "unknown"})
             raise Refused(GENERIC_FAILURE)
         if self.backoff.wait(user, self.clock()):
@@ -585,7 +585,7 @@ class AccountService:
         # know the password to move the account to another address.
         self.check_current_password(user, current_password, EmailChangeFailed)
         flow = Flow(kind="change-email", login=user.__name__, new_email=email)
-        if self.users.owner_of(index) is not None:
+        if self.users.find_by_email(index) is not None:
             # Issued to the account itself: a change asked again within the
             # minute waits (CodeCooldown), as one to a free address does.
             flow.stand_in = user.__name__
@@ -619,7 +619,7 @@ class AccountService:
         if not result.ok:
             return result
         new_email = flow.new_email
-        if self.users.owner_of(self.email_index(new_email)) is not None:
+        if self.users.find_by_email(self.email_index(new_email)) is not None:
             # Another account took the address since the code was sent.
             return CodeCheck(
                 False, "Another account uses this address now. Choose another."

@@ -13,8 +13,10 @@ from pyramid.httpexceptions import (
     HTTPNotFound,
     HTTPSeeOther,
 )
+from pyramid.interfaces import IRootFactory
 from pyramid.renderers import render_to_response
 from pyramid.response import Response
+from pyramid.traversal import DefaultRootFactory
 from pyramid.view import (
     exception_view_config,
     forbidden_view_config,
@@ -47,6 +49,16 @@ def error_response(request: Any, status: int, title: str, message: str) -> Any:
         )
     response.status_int = status
     return response
+
+
+def refused_before_routing(request: Any, message: str) -> Any:
+    """A 400 for a request a tween refuses: the error page's layout draws
+    the site's navigation from the root, which the router has not looked
+    up yet."""
+    registry = request.registry
+    factory = registry.queryUtility(IRootFactory, default=DefaultRootFactory)
+    request.root = factory(request)
+    return error_response(request, 400, "Bad request", message)
 
 
 @notfound_view_config()

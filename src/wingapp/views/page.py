@@ -17,13 +17,10 @@ from pyramid.traversal import quote_path_segment
 
 from ..directives import containers, layout_extra
 
-# What pyramid.url leaves unquoted in a path segment, so that a link joined
-# here is the one resource_url would have made.
-SEGMENT_SAFE = ":@&+$,"
-
 
 def join_segments(elements: tuple[str, ...]) -> str:
-    return "/".join(quote_path_segment(e, safe=SEGMENT_SAFE) for e in elements)
+    # Quoted as resource_url quotes its elements.
+    return "/".join(quote_path_segment(e) for e in elements)
 
 
 class Page:
@@ -39,10 +36,8 @@ class Page:
 
     @reify
     def static_url(self) -> str:
-        """The static files' base, with its trailing slash: where
-        ``config.add_static_view("static", ...)`` serves them, as
-        ``request.static_url`` says (without its route lookup)."""
-        return f"{self.request.application_url}/static/"
+        """The static files' base, with its trailing slash."""
+        return self.request.static_url("wingapp:static/")
 
     @property
     def user(self) -> Any:
@@ -51,14 +46,8 @@ class Page:
     def user_url(self) -> str:
         return self.request.resource_url(self.user)
 
-    @reify
-    def _csrf_token(self) -> str:
-        # The layout draws after the view has run: the token no longer
-        # changes (a sign-in starts a new one before any page is drawn).
-        return get_csrf_token(self.request)
-
     def csrf_token(self) -> str:
-        return self._csrf_token
+        return get_csrf_token(self.request)
 
     def navigation(self) -> list[tuple[str, str]]:
         """(title, URL) of each registered container the visitor may see."""
@@ -99,10 +88,7 @@ class Page:
         }
 
     def flashes(self) -> list[str]:
-        session = self.request.session
-        # Popping marks the session changed, and a changed session sends
-        # its cookie again: with nothing to show, the page leaves it alone.
-        return session.pop_flash() if session.peek_flash() else []
+        return self.request.session.pop_flash()
 
     def url(self, *elements: str, **kw: Any) -> str:
         if kw:
