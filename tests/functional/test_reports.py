@@ -441,14 +441,18 @@ def test_sixteen_requests_recording_at_once_lose_no_count(file_settings):
     forms = [client.get("/login").forms["login-form"] for client in clients]
     start = threading.Barrier(len(forms))
 
-    def post(form: Any) -> int:
-        form["login"] = "nobody"
+    def post(numbered: tuple[int, Any]) -> int:
+        number, form = numbered
+        # A name each: sixteen failures of one name would also record the
+        # lockout they bring (as an account's do), whenever one of them
+        # sees the fifth.
+        form["login"] = f"nobody{number}"
         form["password"] = "not the password"
         start.wait()
         return form.submit(expect_errors=True).status_int
 
     with ThreadPoolExecutor(len(forms)) as pool:
-        statuses = list(pool.map(post, forms))
+        statuses = list(pool.map(post, enumerate(forms)))
     assert statuses == [400] * 16
     admin = admin_browser(app)
     data = admin.get(f"/reports/{week_of(datetime.now(UTC))}", headers=JSON).json
