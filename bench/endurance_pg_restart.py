@@ -166,6 +166,9 @@ def main() -> int:
     parser.add_argument("--signers", type=int, default=4)
     parser.add_argument("--registrants", type=int, default=4)
     parser.add_argument("--output", type=Path, default=ROOT / "BENCHMARKS.md")
+    parser.add_argument(
+        "--keep-log", type=Path, help="copy the app's log here (what was retried)"
+    )
     args = parser.parse_args()
     if shutil.which("runuser") is None or os.geteuid() != 0:
         raise SystemExit("run as root: the PostgreSQL server runs as postgres")
@@ -204,6 +207,8 @@ def main() -> int:
                     restarts.append((began, back))
                     print(f"restart {number + 1}: {back - began:.2f} s", flush=True)
                 time.sleep(args.interval)
+        if args.keep_log:
+            shutil.copy(site / "var" / "log" / "wingapp.log", args.keep_log)
         errors = app_errors(site / "var" / "log" / "wingapp.log")
         causes = causes_of_503(site / "var" / "log" / "wingapp.log")
         apache = (

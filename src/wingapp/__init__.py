@@ -23,7 +23,7 @@ def main(global_config, **settings):
     # The explicit manager makes any use of the transaction outside a
     # request's scope an error instead of a silent, separate transaction.
     settings.setdefault("tm.manager_hook", "pyramid_tm.explicit_manager")
-    settings.setdefault("retry.attempts", "5")
+    settings.setdefault("retry.attempts", "8")
     settings.setdefault("tm.commit_veto", "wingapp.txn.commit_veto")
     # The audit log names the user; annotating would look the session up
     # before traversal, for every request.

@@ -110,6 +110,8 @@ class Keyring:
         self.fernet_keys = list(fernet_keys)
         self._fernet = MultiFernet([Fernet(k) for k in fernet_keys])
         self._index_key = index_key
+        # purpose -> key: a few purposes, each asked for on most requests.
+        self._derived: dict[str, bytes] = {}
 
     def encrypt(self, text: str, now: float | None = None) -> bytes:
         data = text.encode("utf-8")
@@ -138,7 +140,11 @@ class Keyring:
 
     def derive(self, purpose: str) -> bytes:
         """A key of its own for each use, so one hash never stands for another."""
-        return hmac.new(self._index_key, purpose.encode(), hashlib.sha256).digest()
+        key = self._derived.get(purpose)
+        if key is None:
+            key = hmac.new(self._index_key, purpose.encode(), hashlib.sha256).digest()
+            self._derived[purpose] = key
+        return key
 
     def mac(self, purpose: str, value: str) -> str:
         """The keyed hash (HMAC-SHA256) of ``value`` for ``purpose``."""

@@ -13,6 +13,11 @@ failover, ZEO's server restarted) is treated the same way: the request that
 was using the old connection fails, and its next attempt starts on a new
 one, since RelStorage and ZEO reconnect at the start of a transaction. If
 the server is still gone when the attempts run out, the answer is a 503.
+
+No wait is longer than ``retry.max_wait_ms``: under a crowd a request may
+need several attempts, and waits that went on doubling would keep it
+longer than the conflicts do; eight attempts at most 2 s of waits in all
+also outlast a database server's restart.
 """
 
 from __future__ import annotations
@@ -41,6 +46,7 @@ RETRY = group(
     # the waits of five attempts (at most 50 + 100 + 200 + 400 ms) stay
     # under a second.
     whole_number("retry.jitter_ms", 50, 0, 1000),
+    whole_number("retry.max_wait_ms", 400, 0, 5000),
 )
 
 
@@ -67,11 +73,14 @@ class PauseBeforeRetry:
     def __init__(
         self,
         jitter: float,
+        longest: float,
         sleep: Callable[[float], None] = time.sleep,
         uniform: Callable[[float, float], float] | None = None,
     ) -> None:
         self.jitter = jitter
         """The longest wait before the second attempt, in seconds."""
+        self.longest = longest
+        """The longest wait before any attempt, in seconds."""
         self.sleep = sleep
         self.uniform = uniform or secrets.SystemRandom().uniform
 
@@ -88,7 +97,8 @@ class PauseBeforeRetry:
             event.exception,
         )
         if self.jitter:
-            self.sleep(self.uniform(0, self.jitter * 2 ** (attempt - 1)))
+            bound = min(self.longest, self.jitter * 2 ** (attempt - 1))
+            self.sleep(self.uniform(0, bound))
 
 
 class ClosedIfOpeningFails(Connection):
@@ -122,8 +132,11 @@ def close_failed_openings(event: Any) -> None:
 
 
 def includeme(config: Any) -> None:
-    jitter_ms = config.add_settings_schema(RETRY)["retry.jitter_ms"]
-    config.add_subscriber(PauseBeforeRetry(jitter_ms / 1000), IBeforeRetry)
+    values = config.add_settings_schema(RETRY)
+    pause = PauseBeforeRetry(
+        values["retry.jitter_ms"] / 1000, values["retry.max_wait_ms"] / 1000
+    )
+    config.add_subscriber(pause, IBeforeRetry)
     for error in UNAVAILABLE:
         # pyramid_retry runs a request again only for the errors marked so
         # (pyramid_tm marks every TransientError); a lost connection is

@@ -343,7 +343,7 @@ def exits_on_bad_settings(app_factory: App) -> App:
 # pyramid_retry reads retry.attempts itself; it is declared here so that a
 # bad value is refused with the others. One attempt means no retry; past
 # ten, retries only prolong a storm of conflicts.
-CORE = group("core", whole_number("retry.attempts", 5, 1, 10))
+CORE = group("core", whole_number("retry.attempts", 8, 1, 10))
 
 
 def includeme(config: Any) -> None:

@@ -126,7 +126,7 @@ def test_a_request_whose_connection_is_ended_in_flight_is_served(app, database, 
     assert app_errors(caplog) == []
     retries = [r.getMessage() for r in caplog.records if r.name == "wingapp.retry"]
     assert len(retries) == 1
-    assert retries[0].startswith("OperationalError on GET /in-flight, attempt 1 of 5")
+    assert retries[0].startswith("OperationalError on GET /in-flight, attempt 1 of 8")
 
 
 def test_while_the_database_refuses_503_then_served_without_a_restart(

@@ -230,7 +230,7 @@ def old_database(app):
 def test_generation_11_indexes_the_accounts_of_an_old_database(app, old_database):
     conn, tm = old_database
     ran = evolve.evolve(lambda: conn.root()[ROOT_KEY], tm, evolve_steps(app.registry))
-    assert [(s.generation, s.run) for s in ran] == [(11, index_login_skeletons)]
+    assert (11, index_login_skeletons) in [(s.generation, s.run) for s in ran]
     with tm:
         users = conn.root()[ROOT_KEY]["users"]
         assert users.looks_like("аdmin") == "admin"

@@ -465,7 +465,7 @@ def test_a_conflict_that_outlasts_the_retries_is_a_503(quiet_settings, caplog):
     caplog.set_level(logging.INFO)
     testapp = webtest.TestApp(app)
     page = testapp.get("/always", status=503)
-    assert attempts == [0, 1, 2, 3, 4]
+    assert attempts == list(range(8))
     assert page.headers["Retry-After"] == "1"
     assert "Server busy" in page.text
     assert "try again in a moment" in page.text
@@ -475,14 +475,14 @@ def test_a_conflict_that_outlasts_the_retries_is_a_503(quiet_settings, caplog):
     (warning,) = records(caplog, logging.WARNING)
     # What collided is named, so an operator can find the hot spot.
     assert warning.getMessage() == (
-        "ConflictError on GET /always outlasted 5 attempts; answered 503: "
+        "ConflictError on GET /always outlasted 8 attempts; answered 503: "
         "database conflict error"
     )
     retries = [r for r in caplog.records if r.name == "wingapp.retry"]
     assert [r.getMessage() for r in retries] == [
-        f"ConflictError on GET /always, attempt {n} of 5; trying again: "
+        f"ConflictError on GET /always, attempt {n} of 8; trying again: "
         "database conflict error"
-        for n in (1, 2, 3, 4)
+        for n in range(1, 8)
     ]
     assert all(r.exc_info is None for r in caplog.records)
     data = testapp.get("/always", headers={"Accept": "application/json"}, status=503)
@@ -535,17 +535,20 @@ def test_retries_wait_a_random_time_that_grows():
         class request:
             method = "POST"
             path = "/login"
-            environ: dict = {"retry.attempts": 3}
+            environ: dict = {"retry.attempts": 5}
 
-    pause = PauseBeforeRetry(0.05, sleep=waits.append, uniform=lambda a, b: b)
-    for attempt in (0, 1):
+    pause = PauseBeforeRetry(0.05, 0.15, sleep=waits.append, uniform=lambda a, b: b)
+    for attempt in range(4):
         Event.request.environ["retry.attempt"] = attempt
         pause(Event)
-    assert waits == [0.05, 0.1]
-    PauseBeforeRetry(0, sleep=waits.append)(Event)
-    assert waits == [0.05, 0.1]
+    # Doubling, up to the longest wait.
+    assert waits == [0.05, 0.1, 0.15, 0.15]
+    PauseBeforeRetry(0, 0.15, sleep=waits.append)(Event)
+    assert len(waits) == 4
 
 
 def test_the_wait_is_a_setting(settings):
     with pytest.raises(SystemExit, match=r"retry\.jitter_ms must be from 0 to 1000"):
         main({}, **{**settings, "retry.jitter_ms": "5000"})
+    with pytest.raises(SystemExit, match=r"retry\.max_wait_ms must be from 0 to 5000"):
+        main({}, **{**settings, "retry.max_wait_ms": "9000"})

@@ -18,6 +18,7 @@ from wingapp.reports.counting import count_entry, source_network
 from wingapp.reports.figures import build, change_text, network_label
 from wingapp.reports.mailing import report_message
 from wingapp.reports.models import (
+    ACTIVE_SHARDS,
     FAILURES,
     NETWORK_SHARDS,
     SIGN_INS,
@@ -174,6 +175,64 @@ def test_events_counted_at_once_into_one_week_all_count(reports_db):
     }
     assert len(figures["networks"][SIGN_INS]) == 17
     assert sum(n for _, n in figures["networks"][FAILURES]) == 16
+
+
+def logins_of_shard(shard: int, n: int) -> list[str]:
+    counters = WeekReport("2026-W48").counters
+    found = (f"person{i}" for i in range(100_000))
+    return [
+        login for login in found if counters.active_set(login) is counters.active[shard]
+    ][:n]
+
+
+def test_first_sign_ins_at_once_into_different_sets_both_count(reports_db):
+    # Each adds forty people, splitting buckets as it goes; in one set of
+    # active logins the two could not be merged.
+    when = MONDAY + timedelta(hours=2)
+
+    def sign_ins(shard: int) -> Any:
+        def change(root: Any) -> None:
+            for login in logins_of_shard(shard, 40):
+                found = entry(when, login=login)
+                count_entry(root["reports"], found, "192.0.2.1", None, FakeKeyring())
+
+        return change
+
+    race(reports_db, sign_ins(0), sign_ins(1))
+    figures = commit(reports_db, lambda root: root["reports"]["2026-W48"].figures())
+    assert figures["active_users"] == 81
+
+
+def test_generation_12_spreads_a_live_weeks_active_logins(reports_db):
+    from BTrees.OOBTree import OOTreeSet
+
+    from wingapp.reports import spread_active
+
+    later = MONDAY + timedelta(days=7)
+
+    def old_layout(root: Any) -> None:
+        reports = root["reports"]
+        count_entry(reports, entry(later), "192.0.2.1", None, FakeKeyring())
+        # The week before is frozen; this one counted in one set, as
+        # generation 11 did.
+        live = reports["2026-W49"].counters
+        live.active = OOTreeSet(["ada", "grace"])
+        live.active_count.change(1)
+
+    commit(reports_db, old_layout)
+    commit(reports_db, spread_active)
+    commit(reports_db, spread_active)  # once only
+
+    def sign_ins(root: Any) -> dict:
+        reports = root["reports"]
+        assert len(reports["2026-W49"].counters.active) == ACTIVE_SHARDS
+        for login in ("grace", "ada", "alan"):
+            found = entry(later, login=login)
+            count_entry(reports, found, "192.0.2.1", None, FakeKeyring())
+        return reports["2026-W49"].figures()
+
+    # The two already counted are not counted again; a new one is.
+    assert commit(reports_db, sign_ins)["active_users"] == 3
 
 
 def test_the_first_events_of_a_week_at_once_conflict_and_a_retry_counts_both(

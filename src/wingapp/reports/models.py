@@ -30,6 +30,13 @@ thousands of them, and one tally is written whole at every change."""
 TOP = 20
 """How many networks a frozen week keeps per column."""
 
+ACTIVE_SHARDS = 16
+"""How many sets a week's active logins are spread over. A person's first
+sign-in of the week adds them to a set; every sign-in counted at the same
+moment has read the node above the bucket it checked, and conflicts with
+whichever of them split a bucket. Spread, a split is sixteen times rarer
+in the one set each sign-in reads."""
+
 SIGN_INS = "sign-ins"
 FAILURES = "failures"
 
@@ -54,9 +61,24 @@ class Counters(Persistent):
         """Keyed hash of a network -> the first log entry from it. The
         report reads the network from that entry's encrypted address, so
         no address is stored here, in the clear or otherwise."""
-        self.active = OOTreeSet()
-        """Logins that signed in this week."""
+        self.active = tuple(OOTreeSet() for _ in range(ACTIVE_SHARDS))
+        """Logins that signed in this week, each in the set its name picks
+        (:meth:`active_set`)."""
         self.active_count = Length()
+
+    def active_set(self, login: str) -> OOTreeSet:
+        # crc32 is the same in every process, unlike hash().
+        return self.active[zlib.crc32(login.encode()) % ACTIVE_SHARDS]
+
+    def spread_active(self) -> None:
+        """Generation 12: a week counted in one set of active logins moves
+        them into :data:`ACTIVE_SHARDS` sets."""
+        if isinstance(self.active, tuple):
+            return
+        logins = list(self.active)
+        self.active = tuple(OOTreeSet() for _ in range(ACTIVE_SHARDS))
+        for login in logins:
+            self.active_set(login).insert(login)
 
     def network_tally(self, key: str) -> Tally:
         return self.networks[zlib.crc32(key.encode()) % NETWORK_SHARDS]
@@ -117,8 +139,7 @@ class WeekReport(Persistent):
             counters.failed_days.add(entry.time.weekday())
         if signed_in:
             counters.devices.add("new" if new_device else "returning")
-            if entry.login not in counters.active:
-                counters.active.insert(entry.login)
+            if counters.active_set(entry.login).insert(entry.login):
                 counters.active_count.change(1)
         column = SIGN_INS if signed_in else FAILURES if failed else None
         if column is not None:
@@ -210,6 +231,12 @@ class Reports(Folder):
             for earlier in self.data.values(max=name, excludemax=True):
                 earlier.freeze(when)
         return report
+
+    def spread_active(self) -> None:
+        """Generation 12 for every week still counting."""
+        for report in self.data.values():
+            if report.counters is not None:
+                report.counters.spread_active()
 
     def first_week(self) -> str | None:
         try:
