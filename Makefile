@@ -32,6 +32,8 @@ $(VENV)/.test-installed: $(VENV)/.installed setup.py
 
 run: $(VENV)/.installed ## install, create var/ (secrets, database, admin) and serve on :6543
 	@$(QUIET) $(BIN)/wingapp $(INI) init $(if $(ADMIN_EMAIL),--admin-email '$(ADMIN_EMAIL)')
+	@# A var/ made by an earlier version: its data brought up to this one's.
+	@$(QUIET) $(BIN)/wingapp $(INI) evolve
 	@$(QUIET) $(BIN)/pserve $(INI)
 
 zeo: $(VENV)/.installed ## serve var/Data.fs over ZEO (127.0.0.1:8100) for development-zeo.ini

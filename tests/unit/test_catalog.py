@@ -141,7 +141,7 @@ def test_the_first_page_says_where_the_next_begins(catalog):
     assert catalog.query(after="ivo", limit=3) == (["jo", "kim", "lev"], None)
     newest, after = catalog.query("created", descending=True, limit=2)
     assert newest == ["lev", "gus"]
-    assert after == (catalog.indexed["gus"][2], "gus")
+    assert after == (catalog.values_of("gus")[2], "gus")
     assert catalog.count() == 12
 
 
@@ -258,7 +258,7 @@ def test_a_changed_account_moves_and_an_unchanged_one_writes_nothing(catalog, ac
 def test_a_removed_account_leaves_every_index(catalog, accounts):
     assert catalog.unindex("gus") is True
     assert catalog.unindex("gus") is False
-    assert "gus" not in catalog.indexed
+    assert catalog.values_of("gus") is None
     for order_by in ORDERS:
         for state, role in FILTERS:
             assert "gus" not in catalog.query(order_by, False, state, role)[0]
@@ -337,6 +337,35 @@ def test_evolve_step_9_indexes_the_accounts_of_an_older_database(app):
     assert users.catalog.query(limit=3) == (["ada", "bob", "cleo"], "cleo")
     assert users.catalog.count("active") == 6
     assert isinstance(users, Users)
+
+
+def test_evolve_step_13_spreads_what_a_catalog_indexed_in_one_tree(app):
+    from wingapp.folder import WideTree
+    from wingapp.users.catalog import SHARDS, spread_indexed
+
+    (step,) = [s for s in evolve_steps(app.registry) if s.generation == 13]
+    root = make_root(app.registry)
+    users = root["users"]
+    catalog = users.catalog
+    for user in sample():
+        users.add(user.__name__, user, send_events=False)
+        catalog.index(user)
+    # As generation 12 left it: one tree of indexed values.
+    one = WideTree()
+    for tree in catalog.indexed:
+        one.update(tree)
+    catalog.indexed = one
+    # Until the step runs, that tree is read and written.
+    assert catalog.unindex("gus") is True
+    assert catalog.values_of("ada") == one["ada"]
+    step.run(root)
+    spread_indexed(root)  # once only
+    assert len(catalog.indexed) == SHARDS
+    assert sum(len(tree) for tree in catalog.indexed) == len(sample()) - 1
+    assert catalog.values_of("gus") is None
+    ada = users["ada"]
+    assert catalog.index(ada) is False  # nothing changed, nothing written
+    assert catalog.query(limit=3) == (["ada", "bob", "cleo"], "cleo")
 
 
 # Two requests at once, on a real storage

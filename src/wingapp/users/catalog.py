@@ -24,7 +24,9 @@ event log is (:mod:`wingapp.audit`).
 **Writing only what changed.** ``indexed`` maps each login to the values it
 is indexed under; a reindex compares them with the account's and writes
 nothing when they are the same, which is what almost every event (a code
-sent, a failed password) finds.
+sent, a failed password) finds. Every registration and confirmation writes
+it, so it too is spread over :data:`SHARDS` trees by ``crc32(login)``:
+a bucket split conflicts only with the writes to its own tree.
 
 **Cursors.** :meth:`UserCatalog.query` returns, with a page, the key of its
 last account; passed back as ``after`` it continues from there. A BTree
@@ -160,9 +162,30 @@ class UserCatalog(Persistent):
         self.facets = {
             (state, role): Facet() for state in ("", *states) for role in ("", *roles)
         }
-        # login -> Values: what the account is indexed under now; wide, as
-        # registrations insert at random places
-        self.indexed = WideTree()
+        # login -> Values: what the account is indexed under now, in the
+        # tree of the login's shard; wide, as registrations insert at
+        # random places
+        self.indexed = tuple(WideTree() for _ in range(SHARDS))
+
+    def values_of(self, login: str) -> Values | None:
+        """What ``login`` is indexed under now, None if it is not."""
+        return self._indexed(login).get(login)
+
+    def _indexed(self, login: str) -> Any:
+        if not isinstance(self.indexed, tuple):
+            # A catalog made before generation 13 keeps one tree until
+            # `wingapp evolve` spreads it.
+            return self.indexed
+        return self.indexed[_shard(login)]
+
+    def spread_indexed(self) -> None:
+        """Generation 13: the one tree of indexed values, spread."""
+        if isinstance(self.indexed, tuple):
+            return
+        old = self.indexed
+        self.indexed = tuple(WideTree() for _ in range(SHARDS))
+        for login, values in old.items():
+            self._indexed(login)[login] = values
 
     # Writing
 
@@ -171,20 +194,22 @@ class UserCatalog(Persistent):
         what changed since it was last indexed. True if anything did."""
         login = user.__name__
         new = indexed_values(user)
-        old = self.indexed.get(login)
+        tree = self._indexed(login)
+        old = tree.get(login)
         if new == old:
             return False
         self._move(login, old, new)
-        self.indexed[login] = new
+        tree[login] = new
         return True
 
     def unindex(self, login: str) -> bool:
         """Forget the account ``login``; True if it was indexed."""
-        old = self.indexed.get(login)
+        tree = self._indexed(login)
+        old = tree.get(login)
         if old is None:
             return False
         self._move(login, old, None)
-        del self.indexed[login]
+        del tree[login]
         return True
 
     def _move(self, login: str, old: Values | None, new: Values | None) -> None:
@@ -341,8 +366,16 @@ def index_accounts(root: Any) -> None:
     root["users"].rebuild_catalog()
 
 
+def spread_indexed(root: Any) -> None:
+    """Generation 13: see :meth:`UserCatalog.spread_indexed`."""
+    root["users"].catalog.spread_indexed()
+
+
 def includeme(config: Any) -> None:
     config.add_subscriber(index_added, [IObjectAdded, IUser])
     config.add_subscriber(unindex_removed, [IObjectRemoved, IUser])
     config.add_subscriber(reindex_named, IRecordedEvent)
     config.add_evolve_step(9, "index accounts for the admin listing", index_accounts)
+    config.add_evolve_step(
+        13, "spread the catalog's indexed values over trees", spread_indexed
+    )
