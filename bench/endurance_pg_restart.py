@@ -244,6 +244,9 @@ def main() -> int:
     failed_after += by_period["before"][0] + server_errors(by_period["before"])
     verdict = "met" if not (bad_during or failed_after) else "NOT MET"
     apache_500 = apache.count("Truncated or oversized") + apache.count("[wsgi:error]")
+    # The server's directory is gone by now: what mod_wsgi said is shown here.
+    for line in [x for x in apache.splitlines() if "[wsgi:error]" in x][:20]:
+        print(f"  error_log: {line[:300]}")
     for label, counter in by_period.items():
         print(f"{label}: {dict(counter)}")
     print(f"app log errors {dict(errors)}")
