@@ -176,10 +176,13 @@ class Figures:
 # --- The sites -------------------------------------------------------------
 
 
-def make_site(site: Path, zodb_uri: str) -> Path:
+def make_site(
+    site: Path, zodb_uri: str, logins: tuple[str, ...] = (WALKER,), **settings: str
+) -> Path:
     """production.ini in ``site`` with a database, mail to a maildir, plain
     HTTP, OWASP's minimum argon2id (so that the database, not the hash, is
-    what the crowd contends for), an admin and the sign-in account."""
+    what the crowd contends for), ``settings`` on top; an admin and an
+    account for each of ``logins`` (the sign-in account by default)."""
     (site / "var").mkdir(parents=True, exist_ok=True)
     ini = servers.production_ini(
         site,
@@ -189,12 +192,16 @@ def make_site(site: Path, zodb_uri: str) -> Path:
             "mail.transport": "maildir",
             "mail.maildir": str(site / "var" / "mail"),
             **FAST_HASHING,
+            **settings,
         },
     )
     wingapp = servers.BIN / "wingapp"
     servers.run([wingapp, ini, "init"])
-    address = f"{WALKER}@example.org"
-    servers.run([wingapp, ini, "add-user", WALKER, "--email", address], input=PASSWORD)
+    for login in logins:
+        address = f"{login}@example.org"
+        servers.run(
+            [wingapp, ini, "add-user", login, "--email", address], input=PASSWORD
+        )
     return ini
 
 

@@ -10,6 +10,7 @@ cookies, OWASP's minimum argon2id) and the integration tests' servers.
 
 from __future__ import annotations
 
+import argparse
 import os
 import platform
 import re
@@ -31,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(HERE))
 
 from concurrency import PASSWORD, WALKER, error_records  # noqa: E402
-from tests.conftest import FAST_HASHING  # noqa: E402
+from concurrency import make_site as make_crowd_site  # noqa: E402
 from tests.integration import servers  # noqa: E402
 
 
@@ -150,6 +151,29 @@ def keep_going(work: Callable[[int], object], stop: threading.Event) -> None:
         n += 1
 
 
+def add_mix_arguments(parser: argparse.ArgumentParser) -> None:
+    """How many clients of each kind a mixed crowd (:func:`mixed_works`) has."""
+    parser.add_argument("--readers", type=int, default=8)
+    parser.add_argument("--signers", type=int, default=4)
+    parser.add_argument("--registrants", type=int, default=4)
+
+
+def mixed_works(base: str, log: Log, args: argparse.Namespace) -> list[Callable]:
+    """Readers of the home page and sign-in form, people signing in and out
+    of their own accounts (``make_site(signers=...)`` made them), and
+    registrants of new accounts: the crowd the endurance runs serve."""
+    works = [lambda n: browse(TimedClient(base, log))] * args.readers
+    works += [
+        lambda n, c=c: sign_in_and_out(TimedClient(base, log), signer(c))
+        for c in range(args.signers)
+    ]
+    works += [
+        lambda n, c=c: register(TimedClient(base, log), f"r{c}n{n}")
+        for c in range(args.registrants)
+    ]
+    return works
+
+
 @contextmanager
 def crowd(works: list[Callable[[int], object]]) -> Iterator[threading.Event]:
     """One thread per work, from the block's start until its end."""
@@ -175,30 +199,10 @@ def make_site(site: Path, zodb_uri: str, signers: int = 0, **settings: str) -> P
     with sign-in in one step, an admin, the account ``walker`` and one
     account for each of ``signers`` clients (``walker0``, ...): people
     signing in and out of their own accounts, which do not contend."""
-    (site / "var").mkdir(parents=True, exist_ok=True)
-    ini = servers.production_ini(
-        site,
-        **{
-            "zodbconn.uri": zodb_uri,
-            "session.secure_cookie": "false",
-            "mail.transport": "maildir",
-            "mail.maildir": str(site / "var" / "mail"),
-            "auth.two_step": "never",
-            # The clients ask for http://127.0.0.1:<port>/.
-            "wingapp.public_url": "http://127.0.0.1",
-            "wingapp.allowed_hosts": "127.0.0.1 localhost",
-            **FAST_HASHING,
-            **settings,
-        },
+    logins = (WALKER, *(signer(n) for n in range(signers)))
+    return make_crowd_site(
+        site, zodb_uri, logins, **{"auth.two_step": "never", **settings}
     )
-    wingapp = servers.BIN / "wingapp"
-    servers.run([wingapp, ini, "init"])
-    for login in [WALKER, *(signer(n) for n in range(signers))]:
-        address = f"{login}@example.org"
-        servers.run(
-            [wingapp, ini, "add-user", login, "--email", address], input=PASSWORD
-        )
-    return ini
 
 
 def signer(n: int) -> str:

@@ -37,19 +37,16 @@ from endurance_common import (
     ROOT,
     Answer,
     Log,
-    TimedClient,
+    add_mix_arguments,
     app_errors,
-    browse,
     busy,
     causes_of_503,
     crowd,
     failed,
     header,
     make_site,
-    register,
+    mixed_works,
     servers,
-    sign_in_and_out,
-    signer,
     start_pserve,
 )
 from report import replace_section
@@ -162,9 +159,7 @@ def main() -> int:
     parser.add_argument("--server", choices=("pserve", "modwsgi"), default="pserve")
     parser.add_argument("--restarts", type=int, default=3)
     parser.add_argument("--interval", type=float, default=15.0)
-    parser.add_argument("--readers", type=int, default=8)
-    parser.add_argument("--signers", type=int, default=4)
-    parser.add_argument("--registrants", type=int, default=4)
+    add_mix_arguments(parser)
     parser.add_argument("--output", type=Path, default=ROOT / "BENCHMARKS.md")
     parser.add_argument(
         "--keep-log", type=Path, help="copy the app's log here (what was retried)"
@@ -186,31 +181,21 @@ def main() -> int:
         serve = (
             pserve(ini) if args.server == "pserve" else modwsgi(ini, root / "apache")
         )
-        with serve as (name, base, apache_log):
-            works = [lambda n: browse(TimedClient(base, log))] * args.readers
-            works += [
-                lambda n, c=c: sign_in_and_out(TimedClient(base, log), signer(c))
-                for c in range(args.signers)
-            ]
-            works += [
-                lambda n, c=c: register(TimedClient(base, log), f"r{c}n{n}")
-                for c in range(args.registrants)
-            ]
-            with crowd(works):
-                for number in range(args.restarts):
-                    time.sleep(args.interval)
-                    began = time.monotonic()
-                    cluster.restart()
-                    while not cluster.ready():
-                        time.sleep(0.01)
-                    back = time.monotonic()
-                    restarts.append((began, back))
-                    print(f"restart {number + 1}: {back - began:.2f} s", flush=True)
+        with serve as (name, base, apache_log), crowd(mixed_works(base, log, args)):
+            for number in range(args.restarts):
                 time.sleep(args.interval)
+                began = time.monotonic()
+                cluster.restart()
+                while not cluster.ready():
+                    time.sleep(0.01)
+                back = time.monotonic()
+                restarts.append((began, back))
+                print(f"restart {number + 1}: {back - began:.2f} s", flush=True)
+            time.sleep(args.interval)
+        app_log = site / "var" / "log" / "wingapp.log"
         if args.keep_log:
-            shutil.copy(site / "var" / "log" / "wingapp.log", args.keep_log)
-        errors = app_errors(site / "var" / "log" / "wingapp.log")
-        causes = causes_of_503(site / "var" / "log" / "wingapp.log")
+            shutil.copy(app_log, args.keep_log)
+        errors, causes = app_errors(app_log), causes_of_503(app_log)
         apache = (
             apache_log.read_text(errors="replace")
             if apache_log and apache_log.exists()

@@ -25,18 +25,15 @@ from concurrency import answered_503
 from endurance_common import (
     ROOT,
     Log,
-    TimedClient,
+    add_mix_arguments,
     app_errors,
-    browse,
     busy,
     crowd,
     failed,
     header,
     make_site,
-    register,
+    mixed_works,
     servers,
-    sign_in_and_out,
-    signer,
 )
 from report import replace_section
 from tests.integration.postgres import fresh_database, uri
@@ -60,9 +57,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--reloads", type=int, default=5)
     parser.add_argument("--interval", type=float, default=10.0)
-    parser.add_argument("--readers", type=int, default=8)
-    parser.add_argument("--signers", type=int, default=4)
-    parser.add_argument("--registrants", type=int, default=4)
+    add_mix_arguments(parser)
     parser.add_argument("--output", type=Path, default=ROOT / "BENCHMARKS.md")
     args = parser.parse_args()
 
@@ -84,15 +79,7 @@ def main() -> int:
             clients = str(3 * (args.readers + args.signers + args.registrants))
             with express(venv, ini, app, "--max-clients", clients) as server:
                 base = server.base
-                works = [lambda n: browse(TimedClient(base, log))] * args.readers
-                works += [
-                    lambda n, c=c: sign_in_and_out(TimedClient(base, log), signer(c))
-                    for c in range(args.signers)
-                ]
-                works += [
-                    lambda n, c=c: register(TimedClient(base, log), f"r{c}n{n}")
-                    for c in range(args.registrants)
-                ]
+                works = mixed_works(base, log, args)
                 script = server.root / "handler.wsgi"
                 with crowd(works):
                     for number in range(args.reloads):

@@ -189,6 +189,12 @@ def write_ini(path: Path, settings: dict[str, str], port: int = 6543) -> Path:
 
 
 @pytest.fixture
+def quiet_settings(settings: dict[str, str]) -> dict[str, str]:
+    """Settings whose retries do not wait: for tests that make conflicts."""
+    return {**settings, "retry.jitter_ms": "0"}
+
+
+@pytest.fixture
 def file_settings(settings: dict[str, str], tmp_path: Path) -> dict[str, str]:
     """Settings with a FileStorage, for tests that need a second process or
     the bytes of the database file."""

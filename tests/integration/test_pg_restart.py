@@ -18,7 +18,6 @@ import webtest
 from pyramid.config import Configurator
 from pyramid_zodbconn import get_connection
 
-from tests.conftest import FAST_HASHING
 from wingapp import main
 from wingapp.interfaces import IRoot
 
@@ -66,16 +65,14 @@ def database() -> Iterator[str]:
 
 
 @pytest.fixture
-def app(settings: dict[str, str], database: str) -> Iterator[Any]:
+def app(quiet_settings: dict[str, str], database: str) -> Iterator[Any]:
     wsgi_app = main(
         {},
         **{
-            **settings,
-            **FAST_HASHING,
+            **quiet_settings,
             # Without RelStorage's cache every read reaches PostgreSQL, so
             # a request holds its connection from its first read on.
             "zodbconn.uri": uri(database, cache_local_mb="0"),
-            "retry.jitter_ms": "0",
         },
     )
     yield wsgi_app

@@ -18,9 +18,16 @@ from ZODB.FileStorage import FileStorage
 from tests.unit.test_concurrency import commit, race, serial
 from wingapp.directives import evolve_steps
 from wingapp.events import IRecordedEvent
-from wingapp.folder import Folder
+from wingapp.folder import Folder, WideTree
 from wingapp.resources import make_root
-from wingapp.users.catalog import ORDERS, UserCatalog, index_accounts, reindex_named
+from wingapp.users.catalog import (
+    ORDERS,
+    SHARDS,
+    UserCatalog,
+    index_accounts,
+    reindex_named,
+    spread_indexed,
+)
 from wingapp.users.events import EmailConfirmed, SignedIn
 from wingapp.users.models import ROLES, STATES, User, Users
 
@@ -340,9 +347,6 @@ def test_evolve_step_9_indexes_the_accounts_of_an_older_database(app):
 
 
 def test_evolve_step_13_spreads_what_a_catalog_indexed_in_one_tree(app):
-    from wingapp.folder import WideTree
-    from wingapp.users.catalog import SHARDS, spread_indexed
-
     (step,) = [s for s in evolve_steps(app.registry) if s.generation == 13]
     root = make_root(app.registry)
     users = root["users"]

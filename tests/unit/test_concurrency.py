@@ -436,11 +436,6 @@ def test_a_session_changed_otherwise_is_a_real_conflict(session_db, keyring):
 # Conflicts through the whole request
 
 
-@pytest.fixture
-def quiet_settings(settings: dict[str, str]) -> dict[str, str]:
-    return {**settings, "retry.jitter_ms": "0"}
-
-
 def app_with(settings: dict[str, str], **views: Callable) -> Any:
     app = main({}, **settings)
     config = Configurator(registry=app.registry)

@@ -9,11 +9,13 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from BTrees.OOBTree import OOTreeSet
 from ZODB.POSException import ConflictError
 
 from tests.unit.test_concurrency import commit, db, race  # noqa: F401
 from wingapp.agents import browser_family
 from wingapp.audit import Entry
+from wingapp.reports import spread_active
 from wingapp.reports.counting import count_entry, source_network
 from wingapp.reports.figures import build, change_text, network_label
 from wingapp.reports.mailing import report_message
@@ -204,10 +206,6 @@ def test_first_sign_ins_at_once_into_different_sets_both_count(reports_db):
 
 
 def test_generation_12_spreads_a_live_weeks_active_logins(reports_db):
-    from BTrees.OOBTree import OOTreeSet
-
-    from wingapp.reports import spread_active
-
     later = MONDAY + timedelta(days=7)
 
     def old_layout(root: Any) -> None:

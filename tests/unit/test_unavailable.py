@@ -5,7 +5,6 @@ attempt, and the next request after it is back is served as usual."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from typing import Any
 
 import psycopg2
@@ -17,25 +16,11 @@ from relstorage.adapters.interfaces import ReplicaClosedException
 from relstorage.storage.interfaces import StorageDisconnectedDuringCommit
 from ZEO.Exceptions import ClientDisconnected
 
-from wingapp import main
+from tests.unit.test_concurrency import app_with
 from wingapp.interfaces import IRoot
 from wingapp.retry import UNAVAILABLE
 
 RESTARTING = "terminating connection due to administrator command\nSSL SYSCALL"
-
-
-@pytest.fixture
-def quiet_settings(settings: dict[str, str]) -> dict[str, str]:
-    return {**settings, "retry.jitter_ms": "0"}
-
-
-def app_with(settings: dict[str, str], **views: Callable) -> Any:
-    app = main({}, **settings)
-    config = Configurator(registry=app.registry)
-    for name, view in views.items():
-        config.add_view(view, context=IRoot, name=name, renderer="string")
-    config.commit()
-    return app
 
 
 class Outage:

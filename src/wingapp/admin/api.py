@@ -16,6 +16,7 @@ from ..openapi import (
     path_parameter,
     query_parameter,
 )
+from ..users.api import ACCOUNT_PROPERTIES
 from ..users.models import ROLES, STATES
 from .forms import (
     BulkForm,
@@ -43,12 +44,7 @@ ACCOUNT_SCHEMA = {
     "type": "object",
     "required": ["type", "login", "url", "roles", "state", "history"],
     "properties": {
-        "type": {"const": "user"},
-        "login": {"type": "string"},
-        "url": {"type": "string"},
-        "email": {"type": "string"},
-        "email_confirmed": {"type": "boolean"},
-        "roles": {"type": "array", "items": {"type": "string"}},
+        **ACCOUNT_PROPERTIES,
         "state": {"enum": list(STATES)},
         "sessions": {"type": "integer"},
         "history": {"type": "array", "items": {"type": "object"}},

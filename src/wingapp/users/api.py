@@ -35,16 +35,20 @@ LOGIN = path_parameter("login", "The account's login name.")
 PRESENT = {"type": "string", "description": "Present to ask for this."}
 KEY = {"type": "string", "maxLength": 128, "description": "Which one, from the page."}
 
+ACCOUNT_PROPERTIES = {
+    "type": {"const": "user"},
+    "login": {"type": "string"},
+    "url": {"type": "string"},
+    "email": {"type": "string"},
+    "email_confirmed": {"type": "boolean"},
+    "roles": {"type": "array", "items": {"type": "string"}},
+}
+"""What an account's JSON says of it, to its owner or to an admin."""
 USER_SCHEMA = {
     "type": "object",
     "required": ["type", "login", "url", "roles"],
     "properties": {
-        "type": {"const": "user"},
-        "login": {"type": "string"},
-        "url": {"type": "string"},
-        "email": {"type": "string"},
-        "email_confirmed": {"type": "boolean"},
-        "roles": {"type": "array", "items": {"type": "string"}},
+        **ACCOUNT_PROPERTIES,
         "sessions": {"type": "array", "items": {"type": "object"}},
         "trusted_devices": {"type": "array", "items": {"type": "object"}},
         "trusted_networks": {"type": "array", "items": {"type": "object"}},

@@ -114,7 +114,7 @@ def create_user(
     errors = account_problems(users, login, email, password)
     if errors:
         raise AccountError(" ".join(errors.values()), errors)
-    login, email = check_login(login), check_email(email)
+    login = check_login(login)
     user = User(created=now(), roles=roles)
     user.set_roles(roles)
     user.set_email(email, keyring)
