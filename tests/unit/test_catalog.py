@@ -23,10 +23,12 @@ from wingapp.resources import make_root
 from wingapp.users.catalog import (
     ORDERS,
     SHARDS,
+    IndexSet,
     UserCatalog,
     index_accounts,
     reindex_named,
     spread_indexed,
+    spread_logins,
 )
 from wingapp.users.events import EmailConfirmed, SignedIn
 from wingapp.users.models import ROLES, STATES, User, Users
@@ -370,6 +372,43 @@ def test_evolve_step_13_spreads_what_a_catalog_indexed_in_one_tree(app):
     ada = users["ada"]
     assert catalog.index(ada) is False  # nothing changed, nothing written
     assert catalog.query(limit=3) == (["ada", "bob", "cleo"], "cleo")
+
+
+def test_evolve_step_14_spreads_each_facets_login_order(app):
+    (step,) = [s for s in evolve_steps(app.registry) if s.generation == 14]
+    assert step.description == "spread the catalog's login orders over trees"
+    root = make_root(app.registry)
+    users = root["users"]
+    catalog = users.catalog
+    for user in sample():
+        users.add(user.__name__, user, send_events=False)
+        catalog.index(user)
+    # As generation 13 left them: one login tree a facet.
+    for facet in catalog.facets.values():
+        one = IndexSet()
+        for tree in facet.login:
+            one.update(tree)
+        facet.login = one
+    # Until the step runs, that tree is read and written.
+    catalog.unindex("gus")
+    catalog.index(account("zoe", 12, ("user",), "unconfirmed"))
+    assert catalog.query(state="unconfirmed") == (["cleo", "ivo", "zoe"], None)
+    step.run(root)
+    spread_logins(root)  # once only
+    everyone = catalog.facet()
+    assert len(everyone.login) == SHARDS
+    # Each shard keeps its floor, which no page shows.
+    assert sum(len(tree) for tree in everyone.login) == SHARDS + len(sample())
+    assert catalog.query(limit=4) == (["ada", "bob", "cleo", "dan"], "dan")
+    assert catalog.query(state="unconfirmed", descending=True) == (
+        ["zoe", "ivo", "cleo"],
+        None,
+    )
+    assert catalog.query(login_prefix="e") == (["eve"], None)
+    # Written to where the spread layout holds them.
+    catalog.unindex("zoe")
+    assert catalog.query(state="unconfirmed") == (["cleo", "ivo"], None)
+    assert "gus" not in everyone.login_tree("gus")
 
 
 # Two requests at once, on a real storage

@@ -17,9 +17,15 @@ every order, and knows its total.
 keys are ``(microseconds since the epoch, login)``, an account that never
 signed in at :data:`NEVER` (the oldest). New registrations and sign-ins
 all carry the newest time, so in one tree they would all insert into its
-last bucket and conflict whenever it split: the time orders are spread
-over :data:`SHARDS` trees by ``crc32(login)`` and merged on reading, as the
-event log is (:mod:`wingapp.audit`).
+last bucket and conflict whenever it split: every order is spread over
+:data:`SHARDS` trees by ``crc32(login)`` and merged on reading, as the
+event log is (:mod:`wingapp.audit`). The login order is spread too: every
+registration and confirmation writes the login trees of four facets, and
+every write to a BTree asks that the nodes above its bucket be unchanged
+when it commits (``readCurrent``). A small facet (the accounts that have
+not confirmed yet) is a tree of one bucket held in its root, so with one
+tree each registration would hold up every other one committing at that
+moment; with sixteen, only those of the same shard.
 
 **Writing only what changed.** ``indexed`` maps each login to the values it
 is indexed under; a reindex compares them with the account's and writes
@@ -55,7 +61,7 @@ ORDERS = ("login", "created", "last_sign_in")
 """What the catalog sorts by."""
 
 SHARDS = 16
-"""How many trees each time order of a facet is spread over."""
+"""How many trees each order of a facet is spread over."""
 
 NEVER = 0
 """The sort value of an account that never signed in: older than any."""
@@ -108,13 +114,31 @@ class Facet(Persistent):
     number. Never written itself after it is made: only its trees are."""
 
     def __init__(self) -> None:
-        self.login = IndexSet([FLOOR_LOGIN])
+        self.login = tuple(IndexSet([FLOOR_LOGIN]) for _ in range(SHARDS))
         self.created = tuple(IndexSet([FLOOR_TIME]) for _ in range(SHARDS))
         self.last_sign_in = tuple(IndexSet([FLOOR_TIME]) for _ in range(SHARDS))
         self.count = Length()
 
     def trees(self, order_by: str) -> tuple[Any, ...]:
-        return (self.login,) if order_by == "login" else getattr(self, order_by)
+        if order_by == "login" and not isinstance(self.login, tuple):
+            # A facet made before generation 14 keeps one login tree until
+            # `wingapp evolve` spreads it.
+            return (self.login,)
+        return getattr(self, order_by)
+
+    def login_tree(self, login: str) -> Any:
+        """The login tree that holds, or would hold, ``login``."""
+        trees = self.trees("login")
+        return trees[_shard(login) % len(trees)]
+
+    def spread_logins(self) -> None:
+        """Generation 14: the one login tree, spread."""
+        if isinstance(self.login, tuple):
+            return
+        old = self.login
+        self.login = tuple(IndexSet([FLOOR_LOGIN]) for _ in range(SHARDS))
+        for login in old:
+            self.login_tree(login).add(login)
 
 
 def _shard(login: str) -> int:
@@ -232,7 +256,7 @@ class UserCatalog(Persistent):
     @staticmethod
     def _add(facet: Facet, login: str, values: Values) -> None:
         shard = _shard(login)
-        facet.login.add(login)
+        facet.login_tree(login).add(login)
         facet.created[shard].add((values[2], login))
         facet.last_sign_in[shard].add((values[3], login))
         facet.count.change(1)
@@ -240,7 +264,7 @@ class UserCatalog(Persistent):
     @staticmethod
     def _remove(facet: Facet, login: str, values: Values) -> None:
         shard = _shard(login)
-        facet.login.remove(login)
+        facet.login_tree(login).remove(login)
         facet.created[shard].remove((values[2], login))
         facet.last_sign_in[shard].remove((values[3], login))
         facet.count.change(-1)
@@ -371,6 +395,12 @@ def spread_indexed(root: Any) -> None:
     root["users"].catalog.spread_indexed()
 
 
+def spread_logins(root: Any) -> None:
+    """Generation 14: see :meth:`Facet.spread_logins`."""
+    for facet in root["users"].catalog.facets.values():
+        facet.spread_logins()
+
+
 def includeme(config: Any) -> None:
     config.add_subscriber(index_added, [IObjectAdded, IUser])
     config.add_subscriber(unindex_removed, [IObjectRemoved, IUser])
@@ -378,4 +408,7 @@ def includeme(config: Any) -> None:
     config.add_evolve_step(9, "index accounts for the admin listing", index_accounts)
     config.add_evolve_step(
         13, "spread the catalog's indexed values over trees", spread_indexed
+    )
+    config.add_evolve_step(
+        14, "spread the catalog's login orders over trees", spread_logins
     )
