@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 import transaction
 import webtest
+from BTrees.OOBTree import OOBTree
 from pyramid.config import Configurator
 from ZODB import DB
 from ZODB.FileStorage import FileStorage
@@ -32,7 +33,7 @@ from wingapp.interfaces import IRoot
 from wingapp.mail.mailer import Mailer
 from wingapp.retry import PauseBeforeRetry
 from wingapp.users.backoff import Backoff
-from wingapp.users.models import FailedAttempts, User, Users
+from wingapp.users.models import FailedAttempts, Sessions, User, Users
 from wingapp.users.sessions import SessionService, SignInSession, Timeouts
 from wingapp.users.trust import TrustService
 
@@ -431,6 +432,66 @@ def test_a_session_changed_otherwise_is_a_real_conflict(session_db, keyring):
 
     with pytest.raises(ConflictError):
         race(session_db, relabel, lambda root: service.touch(root["s"]))
+
+
+def one_session(tree: Any) -> Change:
+    """An account whose sessions are ``tree`` holding one session, "old"."""
+
+    def fill(root: Any) -> None:
+        root["sessions"] = tree
+        tree["old"] = SignInSession(T0, None, None)
+
+    return fill
+
+
+def sign_out_old(root: Any) -> None:
+    del root["sessions"]["old"]
+
+
+def sign_in_new(root: Any) -> None:
+    root["sessions"]["new"] = SignInSession(T0, None, None)
+
+
+def test_signing_out_of_the_only_session_while_signing_in_both_commit(db):
+    # The sign-out empties the tree, and removes its first key, while the
+    # sign-in adds one: with the floor, BTrees merge the two.
+    commit(db, one_session(Sessions()))
+    race(db, sign_out_old, sign_in_new)
+    assert commit(db, lambda root: list(root["sessions"])) == ["new"]
+
+
+def test_without_the_floor_the_same_two_conflict(db):
+    commit(db, one_session(OOBTree()))
+    with pytest.raises(ConflictError):
+        race(db, sign_out_old, sign_in_new)
+
+
+def test_a_tree_of_sessions_shows_only_sessions():
+    sessions = Sessions({"b": 2, "a": 1})
+    assert (len(sessions), list(sessions), bool(sessions)) == (2, ["a", "b"], True)
+    assert (list(sessions.items()), list(sessions.values())) == (
+        [("a", 1), ("b", 2)],
+        [1, 2],
+    )
+    del sessions["a"], sessions["b"]
+    assert (len(sessions), list(sessions), bool(sessions)) == (0, [], False)
+
+
+def test_an_account_from_before_the_floor_gets_one_at_its_next_sign_in(db, keyring):
+    service = SessionService(keyring, Timeouts(), Clock(T0))
+    commit(db, one_session(OOBTree()))
+
+    def sign_in(root: Any) -> None:
+        user = User(T0)
+        user.sessions = root["sessions"]
+        service.start(user, None, None)
+        root["sessions"] = user.sessions
+
+    commit(db, sign_in)
+    assert commit(
+        db, lambda root: (type(root["sessions"]), "old" in root["sessions"])
+    ) == (Sessions, True)
+    assert commit(db, lambda root: len(root["sessions"])) == 2
 
 
 # Conflicts through the whole request

@@ -371,6 +371,50 @@ class LatestTime(Persistent):
         return {**new, "value": _later(committed["value"], new["value"])}
 
 
+SESSIONS_FLOOR = ""
+"""The key below every session's, which a session tree holds from the start
+and never loses; a session's key is a keyed hash, never empty."""
+
+
+class Sessions(OOBTree):
+    """An account's sign-in sessions: keyed hash of the session id ->
+    ``SignInSession``, read as a mapping that holds only those.
+
+    BTrees merge two transactions that add and remove different keys at
+    once, unless one of them removes the first key of a bucket or empties
+    it. A person signing in on one device while signing out on another
+    would do one of those most of the time (an account has few sessions,
+    all in one bucket), and one of the two requests would have to start
+    again. The tree therefore keeps a floor key, which nothing shows:
+    its first key never changes and it is never empty.
+    """
+
+    def __init__(self, records: Any = None) -> None:
+        """A tree of ``records`` (a mapping), and the floor."""
+        super().__init__()
+        self[SESSIONS_FLOOR] = None
+        if records:
+            self.update(records)
+
+    def keys(self) -> Any:
+        return super().keys(min=SESSIONS_FLOOR, excludemin=True)
+
+    def values(self) -> Any:
+        return super().values(min=SESSIONS_FLOOR, excludemin=True)
+
+    def items(self) -> Any:
+        return super().items(min=SESSIONS_FLOOR, excludemin=True)
+
+    def __iter__(self) -> Any:
+        return iter(self.keys())
+
+    def __len__(self) -> int:
+        return super().__len__() - 1
+
+    def __bool__(self) -> bool:
+        return len(self) > 0
+
+
 @implementer(IUser)
 class User(Persistent):
     """An account. Personal data (the email address) is kept encrypted."""
@@ -399,8 +443,7 @@ class User(Persistent):
     def ensure_records(self) -> None:
         """Give the account the containers later generations added."""
         if getattr(self, "sessions", None) is None:
-            # keyed hash of a session id -> SignInSession
-            self.sessions = OOBTree()
+            self.sessions = Sessions()
         if getattr(self, "trusted_devices", None) is None:
             # keyed hash of a device id -> Trusted
             self.trusted_devices = OOBTree()

@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from BTrees.OOBTree import OOBTree
 from persistent import Persistent
 from ZODB.POSException import ConflictError
 
 from ..settings import validate
+from .models import Sessions
 from .settings import TIMEOUTS
 
 ACTIVITY_STEP = timedelta(minutes=1)
@@ -134,6 +134,9 @@ class SessionService:
         """Record a new session for ``user``; return its id for the cookie."""
         sid = secrets.token_urlsafe(32)
         encrypt = self.keyring.encrypt
+        if not isinstance(user.sessions, Sessions):
+            # Made before session trees had a floor: it gets one now.
+            user.sessions = Sessions(user.sessions)
         user.sessions[self.key(sid)] = SignInSession(
             self.now(),
             encrypt(ip) if ip else None,
@@ -206,7 +209,7 @@ class SessionService:
         """
         old = user.sessions
         kept = {keep: old[keep]} if keep is not None and keep in old else {}
-        user.sessions = OOBTree(kept)
+        user.sessions = Sessions(kept)
         return len(old) - len(kept)
 
     def purge_expired(self, user: Any) -> int:
