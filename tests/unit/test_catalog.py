@@ -348,14 +348,19 @@ def test_evolve_step_9_indexes_the_accounts_of_an_older_database(app):
     assert isinstance(users, Users)
 
 
-def test_evolve_step_13_spreads_what_a_catalog_indexed_in_one_tree(app):
-    (step,) = [s for s in evolve_steps(app.registry) if s.generation == 13]
+def sample_root(app: Any) -> tuple[Any, Users, UserCatalog]:
+    """A site whose users container holds :func:`sample`, indexed."""
     root = make_root(app.registry)
     users = root["users"]
-    catalog = users.catalog
     for user in sample():
         users.add(user.__name__, user, send_events=False)
-        catalog.index(user)
+        users.catalog.index(user)
+    return root, users, users.catalog
+
+
+def test_evolve_step_13_spreads_what_a_catalog_indexed_in_one_tree(app):
+    (step,) = [s for s in evolve_steps(app.registry) if s.generation == 13]
+    root, users, catalog = sample_root(app)
     # As generation 12 left it: one tree of indexed values.
     one = WideTree()
     for tree in catalog.indexed:
@@ -377,12 +382,7 @@ def test_evolve_step_13_spreads_what_a_catalog_indexed_in_one_tree(app):
 def test_evolve_step_14_spreads_each_facets_login_order(app):
     (step,) = [s for s in evolve_steps(app.registry) if s.generation == 14]
     assert step.description == "spread the catalog's login orders over trees"
-    root = make_root(app.registry)
-    users = root["users"]
-    catalog = users.catalog
-    for user in sample():
-        users.add(user.__name__, user, send_events=False)
-        catalog.index(user)
+    root, _, catalog = sample_root(app)
     # As generation 13 left them: one login tree a facet.
     for facet in catalog.facets.values():
         one = IndexSet()
@@ -408,7 +408,7 @@ def test_evolve_step_14_spreads_each_facets_login_order(app):
     # Written to where the spread layout holds them.
     catalog.unindex("zoe")
     assert catalog.query(state="unconfirmed") == (["cleo", "ivo"], None)
-    assert "gus" not in everyone.login_tree("gus")
+    assert not any("gus" in tree for tree in everyone.login)
 
 
 # Two requests at once, on a real storage

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import heapq
-import zlib
 from collections.abc import Iterator
 from datetime import datetime
 from itertools import islice
@@ -15,6 +14,7 @@ from zope.interface import implementer
 
 from ..folder import Folder, WideTree
 from ..interfaces import ICode, ICodes
+from ..shards import tree_for
 
 PURPOSES = ("confirm-email", "sign-in", "reset-password", "change-email")
 
@@ -111,9 +111,8 @@ class Codes(Folder):
             self._index(name, code)
 
     def _timeline(self, name: str) -> OOTreeSet:
-        # The id is random, so this spreads; crc32 is the same in every
-        # process, unlike hash().
-        return self.timelines[zlib.crc32(name.encode()) % len(self.timelines)]
+        # The id is random, so this spreads.
+        return tree_for(self.timelines, name)
 
     def _index(self, name: str, code: Code) -> None:
         self.newest[(code.owner, code.purpose)] = name

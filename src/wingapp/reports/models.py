@@ -9,7 +9,6 @@ dropped, and nothing counted into it again.
 
 from __future__ import annotations
 
-import zlib
 from datetime import datetime
 from typing import Any
 
@@ -20,6 +19,7 @@ from zope.interface import implementer
 
 from ..folder import Folder
 from ..interfaces import IReport, IReports
+from ..shards import shard, spread, tree_for
 from .tally import Tally
 from .weeks import end_of, hour_of_week, monday_of, start_of, week_of
 
@@ -67,25 +67,17 @@ class Counters(Persistent):
         self.active_count = Length()
 
     def active_set(self, login: str) -> OOTreeSet:
-        if not isinstance(self.active, tuple):
-            # A week counted in one set until `wingapp evolve` spreads it
-            # (generation 12): it goes on counting there meanwhile.
-            return self.active
-        # crc32 is the same in every process, unlike hash().
-        return self.active[zlib.crc32(login.encode()) % ACTIVE_SHARDS]
+        # A week counted in one set until `wingapp evolve` spreads it
+        # (generation 12) goes on counting there meanwhile.
+        return tree_for(self.active, login)
 
     def spread_active(self) -> None:
         """Generation 12: a week counted in one set of active logins moves
         them into :data:`ACTIVE_SHARDS` sets."""
-        if isinstance(self.active, tuple):
-            return
-        logins = list(self.active)
-        self.active = tuple(OOTreeSet() for _ in range(ACTIVE_SHARDS))
-        for login in logins:
-            self.active_set(login).insert(login)
+        self.active = spread(self.active, OOTreeSet, ACTIVE_SHARDS)
 
     def network_tally(self, key: str) -> Tally:
-        return self.networks[zlib.crc32(key.encode()) % NETWORK_SHARDS]
+        return self.networks[shard(key, NETWORK_SHARDS)]
 
 
 @implementer(IReport)

@@ -42,7 +42,6 @@ cannot walk backwards, so a descending walk steps down with
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from itertools import takewhile
@@ -55,6 +54,7 @@ from persistent import Persistent
 from ..events import IObjectAdded, IObjectRemoved, IRecordedEvent
 from ..folder import WideTree
 from ..interfaces import IUser, IUsers
+from ..shards import shard, spread, tree_for
 from ..walks import HIGH, page_of, walk
 
 ORDERS = ("login", "created", "last_sign_in")
@@ -114,36 +114,24 @@ class Facet(Persistent):
     number. Never written itself after it is made: only its trees are."""
 
     def __init__(self) -> None:
-        self.login = tuple(IndexSet([FLOOR_LOGIN]) for _ in range(SHARDS))
+        self.login = tuple(login_set() for _ in range(SHARDS))
         self.created = tuple(IndexSet([FLOOR_TIME]) for _ in range(SHARDS))
         self.last_sign_in = tuple(IndexSet([FLOOR_TIME]) for _ in range(SHARDS))
         self.count = Length()
 
     def trees(self, order_by: str) -> tuple[Any, ...]:
-        if order_by == "login" and not isinstance(self.login, tuple):
-            # A facet made before generation 14 keeps one login tree until
-            # `wingapp evolve` spreads it.
-            return (self.login,)
-        return getattr(self, order_by)
-
-    def login_tree(self, login: str) -> Any:
-        """The login tree that holds, or would hold, ``login``."""
-        trees = self.trees("login")
-        return trees[_shard(login) % len(trees)]
+        trees = getattr(self, order_by)
+        # A facet made before generation 14 keeps one login tree until
+        # `wingapp evolve` spreads it.
+        return trees if isinstance(trees, tuple) else (trees,)
 
     def spread_logins(self) -> None:
         """Generation 14: the one login tree, spread."""
-        if isinstance(self.login, tuple):
-            return
-        old = self.login
-        self.login = tuple(IndexSet([FLOOR_LOGIN]) for _ in range(SHARDS))
-        for login in old:
-            self.login_tree(login).add(login)
+        self.login = spread(self.login, login_set, SHARDS)
 
 
-def _shard(login: str) -> int:
-    # crc32 is the same in every process, unlike hash().
-    return zlib.crc32(login.encode()) % SHARDS
+def login_set() -> IndexSet:
+    return IndexSet([FLOOR_LOGIN])
 
 
 Values = tuple[str, tuple[str, ...], int, int]
@@ -196,20 +184,13 @@ class UserCatalog(Persistent):
         return self._indexed(login).get(login)
 
     def _indexed(self, login: str) -> Any:
-        if not isinstance(self.indexed, tuple):
-            # A catalog made before generation 13 keeps one tree until
-            # `wingapp evolve` spreads it.
-            return self.indexed
-        return self.indexed[_shard(login)]
+        # A catalog made before generation 13 keeps one tree until
+        # `wingapp evolve` spreads it.
+        return tree_for(self.indexed, login)
 
     def spread_indexed(self) -> None:
         """Generation 13: the one tree of indexed values, spread."""
-        if isinstance(self.indexed, tuple):
-            return
-        old = self.indexed
-        self.indexed = tuple(WideTree() for _ in range(SHARDS))
-        for login, values in old.items():
-            self._indexed(login)[login] = values
+        self.indexed = spread(self.indexed, WideTree, SHARDS)
 
     # Writing
 
@@ -243,30 +224,30 @@ class UserCatalog(Persistent):
             self._remove(self.facets[name], login, old)
         for name in after - before:
             self._add(self.facets[name], login, new)
-        shard = _shard(login)
+        place = shard(login, SHARDS)
         for name in before & after:
             # Still under this filter: only a changed time moves.
             facet = self.facets[name]
             for position, order in ((2, "created"), (3, "last_sign_in")):
                 if old[position] != new[position]:
-                    tree = getattr(facet, order)[shard]
+                    tree = getattr(facet, order)[place]
                     tree.remove((old[position], login))
                     tree.add((new[position], login))
 
     @staticmethod
     def _add(facet: Facet, login: str, values: Values) -> None:
-        shard = _shard(login)
-        facet.login_tree(login).add(login)
-        facet.created[shard].add((values[2], login))
-        facet.last_sign_in[shard].add((values[3], login))
+        place = shard(login, SHARDS)
+        tree_for(facet.login, login).add(login)
+        facet.created[place].add((values[2], login))
+        facet.last_sign_in[place].add((values[3], login))
         facet.count.change(1)
 
     @staticmethod
     def _remove(facet: Facet, login: str, values: Values) -> None:
-        shard = _shard(login)
-        facet.login_tree(login).remove(login)
-        facet.created[shard].remove((values[2], login))
-        facet.last_sign_in[shard].remove((values[3], login))
+        place = shard(login, SHARDS)
+        tree_for(facet.login, login).remove(login)
+        facet.created[place].remove((values[2], login))
+        facet.last_sign_in[place].remove((values[3], login))
         facet.count.change(-1)
 
     # Reading
