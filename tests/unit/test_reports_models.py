@@ -205,6 +205,34 @@ def test_first_sign_ins_at_once_into_different_sets_both_count(reports_db):
     assert figures["active_users"] == 81
 
 
+def test_a_returning_sign_in_and_a_first_one_into_the_same_set_both_commit(
+    reports_db,
+):
+    # Someone already counted this week signs in again while someone new
+    # to the week, whose login is in the same set, signs in for the first
+    # time: the first adds to the set, the second only reads it.
+    when = MONDAY + timedelta(hours=2)
+    returning, first = logins_of_shard(3, 2)
+
+    def sign_in(login: str) -> Any:
+        def change(root: Any) -> None:
+            found = entry(when, login=login)
+            count_entry(root["reports"], found, "192.0.2.1", None, FakeKeyring())
+
+        return change
+
+    def figures(root: Any) -> dict:
+        return root["reports"]["2026-W48"].figures()
+
+    commit(reports_db, sign_in(returning))
+    before = commit(reports_db, figures)
+    race(reports_db, sign_in(first), sign_in(returning))
+    after = commit(reports_db, figures)
+    assert after["active_users"] == before["active_users"] + 1
+    success = ("sign-in", "success")
+    assert after["events"][success] == before["events"][success] + 2
+
+
 def test_generation_12_spreads_a_live_weeks_active_logins(reports_db):
     later = MONDAY + timedelta(days=7)
 

@@ -135,7 +135,14 @@ class WeekReport(Persistent):
             counters.failed_days.add(entry.time.weekday())
         if signed_in:
             counters.devices.add("new" if new_device else "returning")
-            if counters.active_set(entry.login).insert(entry.login):
+            # Asked first, not inserted: insert() asks that the set be
+            # unchanged when this commits even when the login is there
+            # already, and someone signing in again (the common case) would
+            # then conflict with every first sign-in of the week into the
+            # same set. A look-up asks nothing of the set.
+            active = counters.active_set(entry.login)
+            if entry.login not in active:
+                active.insert(entry.login)
                 counters.active_count.change(1)
         column = SIGN_INS if signed_in else FAILURES if failed else None
         if column is not None:
