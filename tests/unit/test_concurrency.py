@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 import transaction
 import webtest
+from BTrees.LOBTree import LOBTree
 from BTrees.OOBTree import OOBTree
 from pyramid.config import Configurator
 from ZODB import DB
@@ -27,7 +28,7 @@ from ZODB.POSException import ConflictError
 
 from tests.accounts import Clock
 from wingapp import main
-from wingapp.audit import AuditLog, Entry
+from wingapp.audit import AuditLog, Entry, LogTree
 from wingapp.codes.models import Code, Codes
 from wingapp.interfaces import IRoot
 from wingapp.mail.mailer import Mailer
@@ -95,13 +96,17 @@ def entry(when: datetime, login: str = "ada") -> Entry:
     return Entry(when, "sign-in", "success", login, None, None, None, {})
 
 
+LOGGED = 16 * 600
+"""Entries in ``log_db``: 600 a tree, more than one bucket holds."""
+
+
 @pytest.fixture
 def log_db(db: DB) -> DB:
     def fill(root: Any) -> None:
         # Enough entries that every tree has split into several buckets.
         root["audit"] = log = AuditLog()
-        for i in range(2000):
-            log.append(entry(T0 + timedelta(seconds=i)), shard=i % len(log.shards))
+        for i in range(LOGGED):
+            log.append(entry(T0 + timedelta(milliseconds=i)), shard=i % len(log.shards))
 
     commit(db, fill)
     return db
@@ -120,7 +125,7 @@ def test_appends_at_the_same_moment_both_stay(log_db):
         return len(log), [e.login for e in log.newest(2)]
 
     length, logins = commit(log_db, read)
-    assert length == 2002
+    assert length == LOGGED + 2
     assert sorted(logins) == ["ada", "bob"]
 
 
@@ -136,7 +141,42 @@ def test_a_burst_of_appends_never_writes_the_log_itself(log_db):
         ),
     )
     assert serial(log_db, lambda root: root["audit"]) == before
-    assert commit(log_db, lambda root: len(root["audit"])) == 2004
+    assert commit(log_db, lambda root: len(root["audit"])) == LOGGED + 4
+
+
+def appends_to_a_full_bucket(db: DB, tree: Any) -> None:
+    """Fill ``tree``, the event log's shard 3, as far as a bucket of 60 goes
+    (an LOBTree's), then race two appends to it at different moments."""
+    start = T0 + timedelta(days=1)
+
+    def fill(root: Any) -> None:
+        root["full"] = log = AuditLog()
+        log.shards = (*log.shards[:3], tree, *log.shards[4:])
+        for i in range(60):
+            log.append(entry(start + timedelta(seconds=i)), shard=3)
+
+    commit(db, fill)
+    later = start + timedelta(hours=1)
+    race(
+        db,
+        lambda root: root["full"].append(entry(later, "ada"), shard=3),
+        lambda root: root["full"].append(
+            entry(later + timedelta(seconds=1), "bob"), shard=3
+        ),
+    )
+
+
+def test_appends_where_a_narrow_bucket_would_split_both_stay(db):
+    appends_to_a_full_bucket(db, LogTree())
+    logins = commit(db, lambda root: [e.login for e in root["full"].newest(2)])
+    assert logins == ["bob", "ada"]
+    assert commit(db, lambda root: len(root["full"])) == 62
+
+
+def test_the_same_appends_to_an_lobtree_conflict(db):
+    # What the wide buckets avoid: the first append splits the bucket.
+    with pytest.raises(ConflictError):
+        appends_to_a_full_bucket(db, LOBTree())
 
 
 def test_the_same_microsecond_in_the_same_tree_conflicts_and_a_retry_wins(log_db):

@@ -11,6 +11,7 @@ from BTrees.OOBTree import OOTreeSet
 from ZODB import DB
 
 from wingapp import evolve
+from wingapp.audit import Entry, LogTree, widen_audit_log
 from wingapp.directives import evolve_steps
 from wingapp.resources import ROOT_KEY, make_root
 
@@ -209,7 +210,7 @@ def test_generations_7_and_8_widen_the_trees_a_crowd_adds_to(app):
             narrow.update(getattr(folder, name))
             setattr(folder, name, narrow)
     with evolved(app, root) as (ran, root):
-        assert [s.generation for s in ran] == [7, 8, 9, 10, 11, 12, 13, 14]
+        assert [s.generation for s in ran] == [7, 8, 9, 10, 11, 12, 13, 14, 16]
         users = root["users"]
         assert isinstance(users.data, WideTree)
         assert isinstance(users.by_email, WideTree)
@@ -217,6 +218,36 @@ def test_generations_7_and_8_widen_the_trees_a_crowd_adds_to(app):
         assert isinstance(root["codes"].newest, WideTree)
         assert users["old"].created == T0
         assert users.by_email["hash-of-old"] == "old"
+
+
+def test_generation_16_gives_the_event_log_wide_buckets_keeping_every_entry(app):
+    root = make_root(app.registry)
+    root.generation = 15
+    log = root.audit
+    for i in range(300):
+        when = T0 + timedelta(seconds=i)
+        log.append(Entry(when, "sign-in", "success", "ada", None, None, None, {}))
+    # As databases made before generation 16 hold them: plain LOBTrees,
+    # except one tree made wide already (it stays as it is).
+    kept = log.shards[5]
+    narrow = []
+    for tree in log.shards:
+        plain = LOBTree()
+        plain.update(tree)
+        narrow.append(plain)
+    log.shards = (*narrow[:5], kept, *narrow[6:])
+    with evolved(app, root) as (ran, root):
+        assert [s.generation for s in ran] == [16]
+        log = root.audit
+        assert all(isinstance(tree, LogTree) for tree in log.shards)
+        assert log.shards[5] is kept
+        assert len(log) == 300
+        times = [e.time for e in log.between(T0, T0 + timedelta(hours=1))]
+        assert times == [T0 + timedelta(seconds=i) for i in range(300)]
+        # Run again, it changes nothing.
+        before = log.shards
+        widen_audit_log(root)
+        assert log.shards is before
 
 
 def test_a_wide_tree_splits_four_times_less_often():

@@ -10,7 +10,6 @@ from functools import cache
 from typing import Any
 
 import email_validator
-from BTrees.LOBTree import LOBTree
 from BTrees.OOBTree import OOBTree
 from confusable_homoglyphs import categories, confusables
 from email_validator import EmailNotValidError, validate_email
@@ -18,6 +17,7 @@ from persistent import Persistent
 from pyramid.authorization import Allow, Deny, Everyone
 from zope.interface import implementer
 
+from ..audit import LogTree
 from ..folder import Folder, WideTree
 from ..interfaces import IUser, IUsers
 from ..permissions import USER_CREDENTIALS, USER_READ, USER_WRITE, user_principal
@@ -288,17 +288,13 @@ class Users(Folder):
         return user
 
 
-class History(LOBTree):
+class History(LogTree):
     """An account's own history: time key -> the event log's entry.
 
     Every entry lands at the end, and an account's requests can come at
     once (a crowd guessing one password, one person in several browsers):
-    concurrent appends to one bucket merge, but one that splits it
-    conflicts with every other. Buckets of 500 entries (not 60) split
-    eight times less often; each holds only integers and references.
+    the wide buckets of :class:`~wingapp.audit.LogTree` split seldom.
     """
-
-    max_leaf_size = 500
 
 
 def _later(first: datetime | None, second: datetime | None) -> datetime | None:
