@@ -96,7 +96,11 @@ def harness(keyring: Any) -> SimpleNamespace:
         clock=clock,
     )
 
-    def add(login: str, roles=("user",), confirmed=True, email=None) -> User:
+    def add(
+        login: str, roles=("user",), confirmed=True, email=None, registered=False
+    ) -> User:
+        """An account; ``registered``, one that registered itself and has a
+        day to confirm its address."""
         return create_user(
             users,
             login,
@@ -106,7 +110,8 @@ def harness(keyring: Any) -> SimpleNamespace:
             keyring=keyring,
             now=clock,
             roles=roles,
-            email_confirmed=confirmed,
+            email_confirmed=confirmed and not registered,
+            unconfirmed_for=timedelta(hours=24) if registered else None,
         )
 
     h.add = add
@@ -243,6 +248,15 @@ def test_set_email_moves_the_account_and_tells_the_old_address(harness):
         "address of your wingapp account was changed"
         in notice.get_body(("plain",)).get_content()
     )
+
+
+def test_set_email_of_a_self_registered_account_ends_its_time_to_confirm(harness):
+    h = harness
+    squatter = h.add("squatter", email="shared@example.org", registered=True)
+    h.service.set_email(squatter, "owner@example.org", REASON, "root")
+    # The admin vouched for the address: the account stays, and opens.
+    assert squatter.state == "active"
+    assert squatter.has_expired(T0 + timedelta(days=2)) is False
 
 
 def test_set_email_of_a_confirmed_account_records_only_the_address(harness):
@@ -467,16 +481,7 @@ def test_mark_confirmed(harness):
 def test_mark_confirmed_refuses_an_address_another_account_holds(harness):
     h = harness
     # Registered itself with an address it never proved...
-    squatter = create_user(
-        h.users,
-        "squatter",
-        "shared@example.org",
-        PASSWORD,
-        hasher=HASHER,
-        keyring=h.keyring,
-        now=h.clock,
-        unconfirmed_for=timedelta(hours=24),
-    )
+    squatter = h.add("squatter", email="shared@example.org", registered=True)
     # ...which its owner then proved.
     h.add("owner", email="shared@example.org")
     error = refused(h, h.service.mark_confirmed, squatter, REASON, "root")

@@ -273,10 +273,16 @@ class Users(Folder):
         return user
 
     def reindex_email(self, user: User, old_index: str | None) -> None:
+        """``user``'s address changed (an admin's or an import's change, or
+        the owner's own, proved by a code): the account holds the new one."""
         if old_index is not None and self.by_email.get(old_index) == user.__name__:
             del self.by_email[old_index]
         if user.email_index is not None:
             self.by_email[user.email_index] = user.__name__
+            # Holding an address ends the time to confirm one, as a claim
+            # does: an account that registered itself, given an address by
+            # an admin, must not expire and be swept a day later.
+            user.expires = None
 
     def remove(self, name: str, send_events: bool = True) -> Any:
         user = super().remove(name, send_events)
