@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from tests.accounts import add_user, browser, sign_in, with_root
+from tests.accounts import add_user, browser, last_code, sign_in, with_root
+from tests.functional.test_squatting import ADDRESS, enter_code, register
 
 JSON = {"Accept": "application/json"}
 
@@ -190,6 +191,37 @@ def test_search_by_exact_email(admin):
     assert (data["length"], data["next_cursor"]) == (1, None)
     page = admin.get("/users/?email=rita@example.org")
     assert page.html.select_one('input[name="email"]')["value"] == "rita@example.org"
+
+
+def test_search_by_email_finds_the_accounts_that_have_not_confirmed_it(
+    app, admin, clock, maildir
+):
+    # Two accounts registered themselves with one address; neither proved
+    # it, so neither holds it yet.
+    register(browser(app), "mallory")
+    owner = browser(app)
+    register(owner, "ada")
+    page = admin.get("/users/", {"email": ADDRESS})
+    assert "2 accounts" in page.text
+    rows = {
+        tr.select("td")[1].get_text(strip=True): tr.select("td")[4].get_text()
+        for tr in page.html.select("tbody tr")
+    }
+    assert rows == {"ada": "unconfirmed", "mallory": "unconfirmed"}
+    # The owner confirms: the holder, and the one still waiting.
+    enter_code(owner, last_code(maildir))
+    assert logins(admin, email=ADDRESS) == ["ada", "mallory"]
+    assert logins(admin, email=ADDRESS, state="unconfirmed") == ["mallory"]
+    assert logins(admin, email=ADDRESS, login="m") == ["mallory"]
+    data = admin.get("/users/", {"email": ADDRESS}, headers=JSON).json
+    assert (data["length"], data["next_cursor"]) == (2, None)
+    # A day on, the other has expired: registering its name sweeps it.
+    clock.advance(hours=24)
+    register(browser(app), "mallory", "mallory@example.org")
+    admin = browser(app)
+    sign_in(admin, "root", status=303)
+    assert logins(admin, email=ADDRESS) == ["ada"]
+    assert logins(admin, email="mallory@example.org") == ["mallory"]
 
 
 def test_start_at_a_login_or_a_date(admin):

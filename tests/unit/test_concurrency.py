@@ -33,8 +33,10 @@ from wingapp.codes.models import Code, Codes
 from wingapp.interfaces import IRoot
 from wingapp.mail.mailer import Mailer
 from wingapp.retry import PauseBeforeRetry
+from wingapp.shards import shard
 from wingapp.users.backoff import Backoff
-from wingapp.users.models import FailedAttempts, Sessions, User, Users
+from wingapp.users.catalog import SHARDS
+from wingapp.users.models import FailedAttempts, Sessions, User, Users, email_key
 from wingapp.users.sessions import SessionService, SignInSession, Timeouts
 from wingapp.users.trust import TrustService
 
@@ -252,6 +254,54 @@ def test_codes_spread_over_the_timelines(db):
     assert sum(sizes) == 320
     # Evenly enough that no timeline takes most of the writes.
     assert max(sizes) < 3 * 320 / len(sizes)
+
+
+# The accounts that registered themselves and have not confirmed
+
+
+def registration(keyring: Any, login: str, email: str) -> Change:
+    """What a self-registration writes to the users container."""
+
+    def change(root: Any) -> None:
+        user = User(T0)
+        user.set_email(email, keyring)
+        user.expires = T0 + timedelta(hours=24)
+        root["users"].add_user(login, user)
+
+    return change
+
+
+def test_registrations_at_once_with_addresses_in_different_trees_both_commit(
+    db, keyring
+):
+    def place(email: str) -> int:
+        return shard(keyring.mac("email", email_key(email)), SHARDS)
+
+    def fill(root: Any) -> None:
+        root["users"] = Users()
+        for i in range(300):
+            registration(keyring, f"old{i}", f"old{i}@example.org")(root)
+
+    commit(db, fill)
+    before = serial(db, lambda root: root["users"])
+    first = "ada@example.org"
+    second = next(
+        email
+        for email in (f"bob{i}@example.org" for i in range(100))
+        if place(email) != place(first)
+    )
+    race(db, registration(keyring, "ada", first), registration(keyring, "bob", second))
+
+    def found(root: Any) -> list[list[str]]:
+        users = root["users"]
+        return [
+            users.unconfirmed_with_email(keyring.mac("email", email_key(email)))
+            for email in (first, second)
+        ]
+
+    assert commit(db, found) == [["ada"], ["bob"]]
+    # The container itself is never written: only its trees are.
+    assert serial(db, lambda root: root["users"]) == before
 
 
 # Per-account state

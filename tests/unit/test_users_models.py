@@ -1,9 +1,14 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
+from wingapp.admin.listing import find_users
+from wingapp.directives import evolve_steps
+from wingapp.resources import make_root
+from wingapp.users.catalog import SHARDS
 from wingapp.users.models import (
     AccountError,
     User,
@@ -12,6 +17,7 @@ from wingapp.users.models import (
     check_login,
     email_key,
 )
+from wingapp.views.folder import Listing
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -161,3 +167,109 @@ def test_unconfirmed_logins_come_page_by_page_from_the_catalog(keyring):
     # Subscribers keep the catalog in a running app.
     users.rebuild_catalog()
     assert users.unconfirmed_logins(page_size=2) == ["ada", "bob", "dee", "eve"]
+
+
+# The accounts that registered themselves and have not confirmed
+
+
+def registered(users: Users, keyring: Any, login: str, email: str) -> User:
+    """An account that registered itself, as create_user makes it."""
+    user = User(created=NOW)
+    user.set_email(email, keyring)
+    user.expires = NOW + timedelta(hours=24)
+    return users.add_user(login, user)
+
+
+def test_unconfirmed_accounts_are_found_by_the_address_they_gave(keyring):
+    users = Users()
+    index = keyring.mac("email", email_key("ada@example.org"))
+    mallory = registered(users, keyring, "mallory", "ada@example.org")
+    ada = registered(users, keyring, "ada", "Ada@Example.org")
+    registered(users, keyring, "bob", "bob@example.org")
+    assert users.find_by_email(index) is None
+    assert users.unconfirmed_with_email(index) == ["ada", "mallory"]
+    # Confirming makes the account the holder, and takes it out.
+    assert users.claim_email(ada) is True
+    assert users.find_by_email(index) is ada
+    assert users.unconfirmed_with_email(index) == ["mallory"]
+    # Too late to claim it: still unconfirmed, still found.
+    assert users.claim_email(mallory) is False
+    assert users.unconfirmed_with_email(index) == ["mallory"]
+    users.remove("mallory")  # as an expiry or an admin's delete does
+    assert users.unconfirmed_with_email(index) == []
+    bob = keyring.mac("email", email_key("bob@example.org"))
+    assert users.unconfirmed_with_email(bob) == ["bob"]
+    # Each tree keeps its floor, below every address.
+    assert sum(len(tree) for tree in users.unconfirmed_by_email) == SHARDS + 1
+
+
+def test_accounts_an_admin_or_an_import_made_are_not_in_it(keyring):
+    users = Users()
+    quin = User(created=NOW)
+    quin.set_email("quin@example.org", keyring)
+    users.add_user("quin", quin)  # unconfirmed, but never expires
+    assert users.unconfirmed_with_email(quin.email_index) == []
+    assert users.claim_email(quin) is True
+    users.remove("quin")
+    assert sum(len(tree) for tree in users.unconfirmed_by_email) == SHARDS
+
+
+def test_an_unconfirmed_account_given_another_address_leaves_it(keyring):
+    users = Users()
+    mallory = registered(users, keyring, "mallory", "ada@example.org")
+    old = mallory.email_index
+    # An admin's change: the account holds the new address.
+    mallory.set_email("mallory@example.net", keyring)
+    users.reindex_email(mallory, old)
+    assert users.unconfirmed_with_email(old) == []
+    assert users.unconfirmed_with_email(mallory.email_index) == []
+    assert users.find_by_email(mallory.email_index) is mallory
+
+
+def test_a_container_from_before_the_index_works_without_it(keyring):
+    users = Users()
+    del users.unconfirmed_by_email  # as generation 14 left it
+    mallory = registered(users, keyring, "mallory", "ada@example.org")
+    assert users.unconfirmed_with_email(mallory.email_index) == []
+    assert users.claim_email(mallory) is True
+    users.remove("mallory")
+    # Nothing is written there until `wingapp evolve` builds it.
+    assert users.unconfirmed_by_email is None
+
+
+def search(users: Users, keyring: Any, email: str, **filters: Any) -> list[str]:
+    """The logins the admin listing shows for a search by ``email``."""
+    chosen = {"state": None, "role": None, "login": None, **filters}
+    listing = Listing(limit=50, order_by="login", filters={**chosen, "email": email})
+    found, after, length = find_users(users, listing, keyring)
+    assert (after, length) == (None, len(found))
+    return [user.__name__ for user in found]
+
+
+def test_evolve_step_15_indexes_the_unconfirmed_accounts_of_an_older_database(
+    app, keyring
+):
+    (step,) = [s for s in evolve_steps(app.registry) if s.generation == 15]
+    assert step.description == "index unconfirmed accounts by their address"
+    root = make_root(app.registry)
+    users = root["users"]
+    del users.unconfirmed_by_email  # as generation 14 left it
+    registered(users, keyring, "mallory", "ada@example.org")
+    registered(users, keyring, "eve", "ada@example.org")
+    ada = registered(users, keyring, "ada", "ada@example.org")
+    users.claim_email(ada)
+    ada.email_confirmed = True
+    quin = User(created=NOW)
+    quin.set_email("quin@example.org", keyring)
+    users.add_user("quin", quin)  # unconfirmed, an admin's
+    users.rebuild_catalog()  # subscribers keep it in a running app
+    assert search(users, keyring, "ada@example.org") == ["ada"]
+    step.run(root)
+    assert search(users, keyring, "ada@example.org") == ["ada", "eve", "mallory"]
+    assert search(users, keyring, "ada@example.org", state="unconfirmed") == [
+        "eve",
+        "mallory",
+    ]
+    assert search(users, keyring, "ada@example.org", login="m") == ["mallory"]
+    assert search(users, keyring, "quin@example.org") == ["quin"]
+    assert sum(len(tree) for tree in users.unconfirmed_by_email) == SHARDS + 2

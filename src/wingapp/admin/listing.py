@@ -3,10 +3,11 @@ HTML or JSON, at a million accounts.
 
 Every page is one walk over the users catalog
 (:class:`wingapp.users.catalog.UserCatalog`); a search by exact email
-goes through the keyed-hash index of addresses instead. The page takes the
-listing protocol's parameters (:mod:`wingapp.views.folder`) and four
-filters: ``state``, ``role``, ``login`` (a prefix, in login order only)
-and ``email``.
+goes through the keyed-hash indexes of addresses instead: the account that
+holds it, and those that registered with it and have not confirmed it yet.
+The page takes the listing protocol's parameters
+(:mod:`wingapp.views.folder`) and four filters: ``state``, ``role``,
+``login`` (a prefix, in login order only) and ``email``.
 """
 
 from __future__ import annotations
@@ -84,10 +85,11 @@ def find_users(
         listing.filters[name] for name in ("state", "role", "login", "email")
     )
     if email is not None:
-        user = users.find_by_email(keyring.mac("email", email_key(email)))
-        found = (
-            [user] if user is not None and _matches(user, state, role, prefix) else []
-        )
+        found = [
+            user
+            for user in with_email(users, keyring.mac("email", email_key(email)))
+            if _matches(user, state, role, prefix)
+        ]
         return found, None, len(found)
     logins, after = users.catalog.query(
         order_by=listing.key,
@@ -101,6 +103,18 @@ def find_users(
     )
     length = None if prefix else users.catalog.count(state, role)
     return [users[login] for login in logins], after, length
+
+
+def with_email(users: Users, email_index: str) -> list[User]:
+    """Every account with this address, in login order: its holder, and
+    the accounts that gave it when they registered themselves (one may be
+    squatting someone else's) and have not confirmed it. One page shows
+    them all: an account that has not confirmed in a day is swept."""
+    found = {login: users[login] for login in users.unconfirmed_with_email(email_index)}
+    holder = users.find_by_email(email_index)
+    if holder is not None:
+        found[holder.__name__] = holder
+    return [found[login] for login in sorted(found)]
 
 
 def _matches(

@@ -11,7 +11,12 @@ from ..events import IFailedAttempt
 from ..interfaces import IClock, IKeyring
 from .backoff import Backoff
 from .events import ISignedIn, LockedOut
-from .evolve import index_login_skeletons, update_accounts, widen_users
+from .evolve import (
+    index_login_skeletons,
+    index_unconfirmed,
+    update_accounts,
+    widen_users,
+)
 from .identity import current_sign_in, signed_in_user
 from .interfaces import (
     IAccountService,
@@ -88,6 +93,9 @@ def includeme(config) -> None:
     config.add_evolve_step(7, "widen the trees of accounts and emails", widen_users)
     config.add_evolve_step(
         11, "index login names by how they look", index_login_skeletons
+    )
+    config.add_evolve_step(
+        15, "index unconfirmed accounts by their address", index_unconfirmed
     )
     config.add_subscriber(count_failure, IFailedAttempt)
     config.add_subscriber(reset_failures, ISignedIn)

@@ -32,3 +32,10 @@ def index_login_skeletons(root: Any) -> None:
     """Generation 11: the index that refuses a login name looking like an
     existing one (see ``Users.by_skeleton``)."""
     root["users"].index_skeletons()
+
+
+def index_unconfirmed(root: Any) -> None:
+    """Generation 15: the index of the accounts that registered themselves
+    and have not confirmed their address, by address, for the admin's
+    search (see ``Users.unconfirmed_by_email``)."""
+    root["users"].index_unconfirmed()

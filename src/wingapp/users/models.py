@@ -21,7 +21,9 @@ from ..audit import LogTree
 from ..folder import Folder, WideTree
 from ..interfaces import IUser, IUsers
 from ..permissions import USER_CREDENTIALS, USER_READ, USER_WRITE, user_principal
-from .catalog import UserCatalog
+from ..shards import tree_for
+from ..walks import HIGH
+from .catalog import SHARDS, IndexSet, UserCatalog
 
 LOGIN_PATTERN = re.compile(r"[^\W_][\w.-]{1,30}[^\W_]\Z")
 MAX_EMAIL_LENGTH = 254
@@ -180,14 +182,27 @@ def email_key(email: str) -> str:
     return unicodedata.normalize("NFKC", email).casefold()
 
 
+UNCONFIRMED_FLOOR = ("", "")
+"""A key below every (email index, login) pair, which each tree of
+``Users.unconfirmed_by_email`` holds from the start and never loses (see
+:data:`wingapp.users.catalog.FLOORS`): confirmations leave these trees as
+registrations enter them."""
+
+
+def unconfirmed_set() -> IndexSet:
+    return IndexSet([UNCONFIRMED_FLOOR])
+
+
 @implementer(IUsers)
 class Users(Folder):
     """Accounts, each held under its normalised login name.
 
     ``by_email`` maps the keyed hash of an address to a login; the address
-    itself is only ever stored encrypted, on the user. ``by_skeleton`` maps
-    each login's :func:`skeleton` to it, so that a look-alike of an existing
-    name is refused. ``catalog`` sorts
+    itself is only ever stored encrypted, on the user. Only the holder of
+    an address is there: ``unconfirmed_by_email`` finds the accounts that
+    registered themselves with it and have not confirmed it (several may).
+    ``by_skeleton`` maps each login's :func:`skeleton` to it, so that a
+    look-alike of an existing name is refused. ``catalog`` sorts
     and filters the accounts for the admin listing
     (:class:`~wingapp.users.catalog.UserCatalog`); subscribers keep it up
     to date, not this class.
@@ -197,6 +212,7 @@ class Users(Folder):
         super().__init__(title)
         self.by_email = WideTree()
         self.by_skeleton = WideTree()
+        self.unconfirmed_by_email = tuple(unconfirmed_set() for _ in range(SHARDS))
         self.rebuild_catalog()
 
     def index_skeletons(self) -> None:
@@ -225,6 +241,44 @@ class Users(Folder):
         address (it may be squatting someone else's)."""
         login = self.by_email.get(email_index)
         return None if login is None else self.get(login)
+
+    unconfirmed_by_email: tuple[IndexSet, ...] | None = None
+    """(email index, login) of every account that registered itself and
+    has not confirmed its address yet, spread over :data:`SHARDS` trees by
+    the email index: every registration writes it. None in a container
+    made before generation 15, which writes nothing here until ``wingapp
+    evolve`` builds it (:meth:`index_unconfirmed`)."""
+
+    def unconfirmed_with_email(self, email_index: str) -> list[str]:
+        """The logins of the accounts waiting to confirm this address,
+        in login order."""
+        if self.unconfirmed_by_email is None:
+            return []
+        pairs = tree_for(self.unconfirmed_by_email, email_index).keys(
+            min=(email_index, ""), max=(email_index, HIGH)
+        )
+        return [login for _, login in pairs]
+
+    def index_unconfirmed(self) -> None:
+        """A new index of the accounts waiting to confirm (also how a
+        container made before it gets one)."""
+        self.unconfirmed_by_email = tuple(unconfirmed_set() for _ in range(SHARDS))
+        for login in self.unconfirmed_logins():
+            self._note_unconfirmed(self[login])
+
+    def _note_unconfirmed(self, user: User) -> None:
+        """Index ``user`` if it registered itself and has not confirmed."""
+        index = user.email_index
+        trees = self.unconfirmed_by_email
+        if trees is not None and user.expires is not None and index is not None:
+            tree_for(trees, index).add((index, user.__name__))
+
+    def _forget_unconfirmed(self, login: str, index: str | None) -> None:
+        trees = self.unconfirmed_by_email
+        if trees is not None and index is not None:
+            # Most accounts that confirm or go were never there (an
+            # admin's, an import's): discarding a missing key writes nothing.
+            tree_for(trees, index).discard((index, login))
 
     stand_ins: WideTree | None = None
     """Stand-in key -> FailedAttempts: the failures counted against names
@@ -258,6 +312,7 @@ class Users(Folder):
             # Two claims at once insert the same key: they conflict, and
             # the retry finds the first one's holder.
             self.by_email[user.email_index] = user.__name__
+        self._forget_unconfirmed(user.__name__, user.email_index)
         user.expires = None
         return True
 
@@ -269,6 +324,7 @@ class Users(Folder):
         self.add(login, user)
         if user.email_index is not None and user.expires is None:
             self.by_email[user.email_index] = login
+        self._note_unconfirmed(user)
         self.by_skeleton[skeleton(login)] = login
         return user
 
@@ -277,6 +333,7 @@ class Users(Folder):
         the owner's own, proved by a code): the account holds the new one."""
         if old_index is not None and self.by_email.get(old_index) == user.__name__:
             del self.by_email[old_index]
+        self._forget_unconfirmed(user.__name__, old_index)
         if user.email_index is not None:
             self.by_email[user.email_index] = user.__name__
             # Holding an address ends the time to confirm one, as a claim
@@ -288,6 +345,7 @@ class Users(Folder):
         user = super().remove(name, send_events)
         if user.email_index is not None and self.by_email.get(user.email_index) == name:
             del self.by_email[user.email_index]
+        self._forget_unconfirmed(name, user.email_index)
         key = skeleton(name)
         if self.by_skeleton.get(key) == name:
             del self.by_skeleton[key]
