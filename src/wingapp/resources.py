@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import transaction
@@ -12,12 +13,15 @@ from zope.interface import implementer
 
 from .audit import add_audit_log
 from .directives import containers, evolve_steps
+from .evolve import pending_steps
 from .folder import Folder
 from .interfaces import IRoot
 from .permissions import ROLE_ADMIN, VIEW
 
 ROOT_KEY = "wingapp"
 """Where the application root sits in the ZODB root mapping."""
+
+log = logging.getLogger(__name__)
 
 
 @implementer(IRoot)
@@ -58,6 +62,7 @@ def add_containers(root: Root, registry: Any) -> bool:
 def bootstrap(db: Any, registry: Any) -> bool:
     """Create the tree in ``db`` unless it is there, or give it the
     containers of domains added since; True if anything was written.
+    Says so if the data is behind the code.
 
     Runs once at start-up in its own transaction so that no request ever
     has to write just to find the root.
@@ -72,12 +77,27 @@ def bootstrap(db: Any, registry: Any) -> bool:
                 zodb_root[ROOT_KEY] = make_root(registry)
                 tm.get().note("wingapp: create the tree")
                 return True
+            warn_if_behind(root, registry)
             if add_containers(root, registry):
                 tm.get().note("wingapp: add new containers")
                 return True
             return False
     finally:
         conn.close()
+
+
+def warn_if_behind(root: Root, registry: Any) -> None:
+    """Log that the data needs evolving, which an upgrade leaves to the
+    operator: the code reads older data, but what the pending steps bring
+    (an index, a spread tree) is missing until they run. Writes nothing."""
+    due = pending_steps(root, evolve_steps(registry))
+    if due:
+        log.warning(
+            "The data is at generation %s, the code at %s: "
+            "run `wingapp CONFIG evolve` to bring the data forward.",
+            root.generation,
+            due[-1].generation,
+        )
 
 
 def root_factory(request: Any) -> Root:

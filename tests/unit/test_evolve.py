@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -10,7 +11,8 @@ from BTrees.LOBTree import LOBTree
 from BTrees.OOBTree import OOTreeSet
 from ZODB import DB
 
-from wingapp import evolve
+from tests.accounts import with_root
+from wingapp import evolve, main
 from wingapp.audit import Entry, LogTree, widen_audit_log
 from wingapp.directives import evolve_steps
 from wingapp.resources import ROOT_KEY, make_root
@@ -76,6 +78,44 @@ def test_a_failing_step_keeps_the_generation_of_the_last_good_one(opened):
 def test_a_new_database_starts_at_the_latest_generation(app):
     latest = max(s.generation for s in evolve_steps(app.registry))
     assert make_root(app.registry).generation == latest
+
+
+def database(app):
+    return app.registry._zodb_databases[""]
+
+
+def test_data_behind_the_code_is_a_warning_at_start_up(file_settings, caplog):
+    app = main({}, **file_settings)
+    latest = max(s.generation for s in evolve_steps(app.registry))
+
+    def older(root):
+        root.generation = latest - 2
+
+    with_root(app, older, commit=True)
+    last = database(app).lastTransaction()
+    database(app).close()
+    # The code upgraded, the data not yet evolved: the next start says so.
+    with caplog.at_level(logging.WARNING, logger="wingapp"):
+        app = main({}, **file_settings)
+    (record,) = caplog.records
+    assert record.levelno == logging.WARNING
+    assert record.getMessage() == (
+        f"The data is at generation {latest - 2}, the code at {latest}: "
+        "run `wingapp CONFIG evolve` to bring the data forward."
+    )
+    # Said, not done.
+    assert database(app).lastTransaction() == last
+    assert with_root(app, lambda root: root.generation) == latest - 2
+    database(app).close()
+
+
+def test_data_at_the_code_s_generation_starts_quietly(file_settings, caplog):
+    with caplog.at_level(logging.WARNING, logger="wingapp"):
+        # A new database is made at the newest generation...
+        database(main({}, **file_settings)).close()
+        # ...and opened again.
+        database(main({}, **file_settings)).close()
+    assert caplog.records == []
 
 
 def old_account(user):
