@@ -184,7 +184,7 @@ def write_ini(path: Path, settings: dict[str, str], port: int = 6543) -> Path:
         "use = egg:waitress#main",
         f"listen = 127.0.0.1:{port}",
     ]
-    path.write_text("\n".join(lines) + "\n" + LOGGING.replace("%(", "%%("))
+    path.write_text("\n".join(lines) + "\n" + LOGGING)
     return path
 
 

@@ -178,3 +178,15 @@ def test_production_ini_logs_warnings_to_a_file_without_secrets(
     assert "hunter2" not in text
     assert "xyz" not in text
     assert "dropped" not in text
+
+
+def test_the_ini_files_tests_write_log_each_record_in_words(
+    ini_file, capsys, restore_logging
+):
+    # The servers the integration tests start read it: what they log must
+    # say what happened, or a test looking for it finds nothing.
+    setup_logging(str(ini_file))
+    logging.getLogger("wingapp.views.errors").warning("unhandled error: %s", "boom")
+    assert capsys.readouterr().err == (
+        "WARNING [wingapp.views.errors] unhandled error: boom\n"
+    )
