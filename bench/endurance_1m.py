@@ -33,8 +33,11 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+# The tests' helpers: an ini's logging, a client that signs in.
+sys.path.insert(0, str(HERE.parent))
 
 from report import replace_section  # noqa: E402
+from tests.ini import LOGGING  # noqa: E402
 from users_1m import (  # noqa: E402
     PASSWORD,
     Site,
@@ -102,23 +105,6 @@ passwords.argon2_parallelism = 1
 use = egg:waitress#main
 listen = 127.0.0.1:{port}
 threads = 4
-
-[loggers]
-keys = root
-[handlers]
-keys = console
-[formatters]
-keys = generic
-[logger_root]
-level = WARN
-handlers = console
-[handler_console]
-class = StreamHandler
-args = (sys.stderr,)
-level = NOTSET
-formatter = generic
-[formatter_generic]
-format = %(levelname)s %(message)s
 """
 
 SERVE_HELLO = """
@@ -166,7 +152,6 @@ def rss_mib(pid: int) -> float:
 
 def signed_in_cookie(base: str, login: str) -> str:
     """The cookies of a real sign-in through the form."""
-    sys.path.insert(0, str(HERE.parent))
     from tests.integration.servers import Client
 
     client = Client(base)
@@ -197,7 +182,7 @@ def size_mib(path: Path) -> float:
 def measure(work: Path, seconds: int, rounds: int, login: str) -> dict[str, Any]:
     port, hello_port = free_port(), free_port()
     ini = work / "serve.ini"
-    ini.write_text(SERVE_INI.format(work=work, port=port))
+    ini.write_text(SERVE_INI.format(work=work, port=port) + LOGGING)
     base = f"http://127.0.0.1:{port}"
     figures: dict[str, Any] = {
         "data_fs_mib": size_mib(work / "Data.fs"),

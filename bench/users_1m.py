@@ -36,8 +36,11 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+# The tests' helpers: an ini's logging.
+sys.path.insert(0, str(HERE.parent))
 
 from report import replace_section  # noqa: E402
+from tests.ini import LOGGING  # noqa: E402
 
 PASSWORD = "violet harbour lantern seventeen"
 ADMIN = "benchadmin"
@@ -81,12 +84,7 @@ def write_ini(directory: Path) -> Path:
         "mail.default_sender = bench <bench@example.org>\n"
         "passwords.argon2_time_cost = 2\n"
         "passwords.argon2_memory_cost = 19456\n"
-        "passwords.argon2_parallelism = 1\n"
-        "\n[loggers]\nkeys = root\n[handlers]\nkeys = console\n"
-        "[formatters]\nkeys = generic\n[logger_root]\nlevel = WARN\n"
-        "handlers = console\n[handler_console]\nclass = StreamHandler\n"
-        "args = (sys.stderr,)\nlevel = NOTSET\nformatter = generic\n"
-        "[formatter_generic]\nformat = %%(levelname)s %%(message)s\n"
+        "passwords.argon2_parallelism = 1\n" + LOGGING
     )
     return ini
 

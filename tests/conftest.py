@@ -14,6 +14,7 @@ import webtest
 from pyramid import testing
 from pyramid.config import Configurator
 
+from tests.ini import LOGGING
 from wingapp import main
 from wingapp.interfaces import IClock
 from wingapp.keys import KeyPaths, ensure_keys, load_keyring
@@ -141,31 +142,6 @@ def config(app: Any) -> Iterator[Any]:
     """A configurator over the real app's registry, for unit tests of views."""
     with testing.testConfig(registry=app.registry) as cfg:
         yield cfg
-
-
-LOGGING = """
-[loggers]
-keys = root
-
-[handlers]
-keys = console
-
-[formatters]
-keys = generic
-
-[logger_root]
-level = WARN
-handlers = console
-
-[handler_console]
-class = StreamHandler
-args = (sys.stderr,)
-level = NOTSET
-formatter = generic
-
-[formatter_generic]
-format = %(levelname)s [%(name)s] %(message)s
-"""
 
 
 def write_ini(path: Path, settings: dict[str, str], port: int = 6543) -> Path:
