@@ -49,7 +49,10 @@ def add_user(
     password: str = PASSWORD,
     roles: tuple[str, ...] = ("user",),
     confirmed: bool = True,
+    registered: bool = False,
 ) -> None:
+    """An account; ``registered``, one that registered itself and has a day
+    to confirm its address (until then, not the address's holder)."""
     registry = app.registry
     db = registry._zodb_databases[""]
     tm = transaction.TransactionManager(explicit=True)
@@ -68,7 +71,8 @@ def add_user(
                 keyring=service(registry, IKeyring),
                 now=service(registry, IClock),
                 roles=roles,
-                email_confirmed=confirmed,
+                email_confirmed=confirmed and not registered,
+                unconfirmed_for=timedelta(hours=24) if registered else None,
             )
     finally:
         manager.pop()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from datetime import timedelta
 from types import SimpleNamespace
 
 import bcrypt
@@ -318,6 +319,22 @@ def test_update_changes_email_roles_and_confirmation_not_the_password(env, exist
         "roles": ["user"],
         "email_confirmed": False,
     }
+
+
+def test_confirming_a_self_registered_address_makes_the_account_its_holder(app, env):
+    add_user(app, "carol", "carol@example.org", registered=True)
+    refresh(env)
+    users = env.root["users"]
+    carol = users["carol"]
+    assert users.find_by_email(carol.email_index) is None
+    summary = run(env, "carol,carol@example.org,,,true\n", update=True)
+    assert summary.updated == 1
+    # The import vouched for the address: the account holds it, opens, and
+    # is not swept when its day to confirm is over.
+    assert users.find_by_email(carol.email_index) is carol
+    assert carol.state == "active"
+    now = service(env.app.registry, IClock)()
+    assert not carol.has_expired(now + timedelta(days=2))
 
 
 def test_update_with_a_hash_sets_the_password_and_ends_sessions(env, existing):

@@ -444,6 +444,12 @@ class UserImport:
         if "roles" in after:
             user.set_roles(row.roles)
         user.email_confirmed = row.confirmed
+        if row.confirmed and user.expires is not None:
+            # It registered itself and never proved the address; the import
+            # vouches for it, as an admin marking it confirmed does, so it
+            # becomes the address's holder and no longer expires. apply()
+            # refused the row if another account holds the address.
+            self.users.claim_email(user)
         if new_password:
             user.password_hash = row.password_hash
             user.password_changed = self.clock()
