@@ -17,16 +17,19 @@ MAX_NAME_LENGTH = 255
 
 
 class WideTree(OOBTree):
-    """An OOBTree whose buckets hold up to 120 items, not 30.
+    """An OOBTree whose buckets hold up to 500 items, not 30.
 
     Every bucket split rewrites the node above it, and under ZODB every
     transaction that changed anything below that node at the same time
-    then conflicts. A container many requests add to at once (accounts,
-    codes, the email index) splits four times less often this way; a
-    write rewrites a bucket of a few kilobytes, which costs little.
+    then conflicts; under RelStorage, one that only wrote below it also
+    fails to lock it while the split commits. A container many requests
+    add to at once (accounts, codes, the email and look-alike indexes)
+    splits sixteen times less often this way; a write rewrites a bucket
+    of some kilobytes, which costs little. The size is read at each
+    split, so trees made with smaller buckets (120, before) grow to it.
     """
 
-    max_leaf_size = 120
+    max_leaf_size = 500
     max_internal_size = 500
 
 

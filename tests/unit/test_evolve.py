@@ -290,7 +290,7 @@ def test_generation_16_gives_the_event_log_wide_buckets_keeping_every_entry(app)
         assert log.shards is before
 
 
-def test_a_wide_tree_splits_four_times_less_often():
+def test_a_wide_tree_splits_sixteen_times_less_often():
     from BTrees.OOBTree import OOBTree
 
     from wingapp.folder import WideTree, widened
@@ -302,7 +302,7 @@ def test_a_wide_tree_splits_four_times_less_often():
         return count
 
     narrow, wide = OOBTree(), WideTree()
-    for n in range(1200):
+    for n in range(4800):
         narrow[f"user{n:05d}"] = wide[f"user{n:05d}"] = n
-    assert buckets(wide) * 4 <= buckets(narrow)
+    assert buckets(wide) * 16 <= buckets(narrow)
     assert widened(wide) is wide
