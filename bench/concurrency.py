@@ -58,6 +58,8 @@ LOG_RECORD = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} (\w+)")
 EXCEPTION_LINE = re.compile(r"[A-Za-z_][\w.]*(Error|Exception|Conflict|InProgress)\b")
 APACHE_ERROR = re.compile(r"\[[\w.]+:(error|crit|alert|emerg)\]")
 REGISTERING, WRONG, SIGNING_IN = 16, 4, 4
+POPULATION = 5000
+"""Accounts the site holds before the crowd comes."""
 
 
 class Tally:
@@ -177,12 +179,17 @@ class Figures:
 
 
 def make_site(
-    site: Path, zodb_uri: str, logins: tuple[str, ...] = (WALKER,), **settings: str
+    site: Path,
+    zodb_uri: str,
+    logins: tuple[str, ...] = (WALKER,),
+    population: int = 0,
+    **settings: str,
 ) -> Path:
     """production.ini in ``site`` with a database, mail to a maildir, plain
     HTTP, OWASP's minimum argon2id (so that the database, not the hash, is
-    what the crowd contends for), ``settings`` on top; an admin and an
-    account for each of ``logins`` (the sign-in account by default)."""
+    what the crowd contends for), ``settings`` on top; an admin, an
+    account for each of ``logins`` (the sign-in account by default) and
+    ``population`` more, imported."""
     (site / "var").mkdir(parents=True, exist_ok=True)
     ini = servers.production_ini(
         site,
@@ -202,6 +209,15 @@ def make_site(
         servers.run(
             [wingapp, ini, "add-user", login, "--email", address], input=PASSWORD
         )
+    if population:
+        # Accounts already there, as on a live site: its trees are then
+        # several buckets deep, and a split of one is what two requests
+        # adding to it at once conflict over. An empty site's trees stay
+        # one bucket for a whole run.
+        rows = [f"p{n:06d},p{n:06d}@example.org,user,,true" for n in range(population)]
+        csv = site / "population.csv"
+        csv.write_text("login,email,roles,password_hash,confirmed\n" + "\n".join(rows))
+        servers.run([wingapp, ini, "import-users", csv])
     return ini
 
 
@@ -212,7 +228,9 @@ def site_of(name: str, storage: str, base: str, ini: Path, **kw: Path) -> Site:
 
 @contextlib.contextmanager
 def pserve_site(work: Path) -> Iterator[Site]:
-    ini = make_site(work / "pserve", f"file://{work}/pserve/var/Data.fs")
+    ini = make_site(
+        work / "pserve", f"file://{work}/pserve/var/Data.fs", population=POPULATION
+    )
     port = servers.free_port()
     base = f"http://127.0.0.1:{port}"
     with (ini.parent / "pserve.out").open("w") as output:
@@ -239,7 +257,8 @@ def modwsgi_site(work: Path) -> Iterator[Site]:
         site = root / "modwsgi"
         site.mkdir()
         servers.readable_by_daemon(site)
-        ini = make_site(site, uri(database, keep_history="true", cache_local_mb="64"))
+        relstorage = uri(database, keep_history="true", cache_local_mb="64")
+        ini = make_site(site, relstorage, population=POPULATION)
         servers.give_to_daemon(site / "var")
         express = contextlib.contextmanager(servers.start_express)
         # Apache's default (1.5 connections a daemon thread) would queue the
@@ -458,7 +477,8 @@ def section(results: list[tuple[Site, Figures]], seconds: float) -> list[str]:
     lines = [
         "Written by `make bench` (bench/concurrency.py). Each server serves",
         "production.ini (mail to a maildir, plain-HTTP cookies, argon2id at",
-        "OWASP's minimum so that the database, not the hash, is contended for).",
+        "OWASP's minimum so that the database, not the hash, is contended for),",
+        f"on a site that holds {POPULATION:,} imported accounts before it starts.",
         f"For {seconds:g} s, {REGISTERING} clients register and confirm accounts",
         f"(code read from the maildir), {WRONG} send wrong passwords for `admin`,",
         f"and {SIGNING_IN} sign in to one confirmed account and out again (their",
