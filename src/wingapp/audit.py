@@ -20,6 +20,7 @@ from BTrees.LOBTree import LOBTree
 from persistent import Persistent
 
 from .events import FAILURE, EntryRecorded, IRecordedEvent
+from .folder import widened
 from .interfaces import IClock, IKeyring
 from .txn import keep_changes_on_error
 
@@ -173,17 +174,9 @@ def widen_audit_log(root: Any) -> None:
     hold the same entries in its wider buckets. Only references move: the
     entries themselves are objects of their own."""
     log = root.audit
-    shards = tuple(
-        tree if isinstance(tree, LogTree) else _widened(tree) for tree in log.shards
-    )
+    shards = tuple(widened(tree, LogTree) for tree in log.shards)
     if shards != log.shards:
         log.shards = shards
-
-
-def _widened(tree: LOBTree) -> LogTree:
-    wide = LogTree()
-    wide.update(tree)
-    return wide
 
 
 def record(event: IRecordedEvent) -> None:

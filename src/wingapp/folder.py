@@ -33,11 +33,12 @@ class WideTree(OOBTree):
     max_internal_size = 500
 
 
-def widened(tree: Any) -> WideTree:
-    """``tree`` as a :class:`WideTree` (itself if it is one already)."""
-    if isinstance(tree, WideTree):
+def widened(tree: Any, kind: type = WideTree) -> Any:
+    """``tree`` as a ``kind``, a tree class of wider buckets (itself if it
+    is one already): what an evolve step gives a tree made before."""
+    if isinstance(tree, kind):
         return tree
-    wide = WideTree()
+    wide = kind()
     wide.update(tree)
     return wide
 

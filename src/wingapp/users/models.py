@@ -189,8 +189,8 @@ UNCONFIRMED_FLOOR = ("", "")
 registrations enter them."""
 
 
-def unconfirmed_set() -> IndexSet:
-    return IndexSet([UNCONFIRMED_FLOOR])
+def unconfirmed_index() -> tuple[IndexSet, ...]:
+    return tuple(IndexSet([UNCONFIRMED_FLOOR]) for _ in range(SHARDS))
 
 
 @implementer(IUsers)
@@ -212,7 +212,7 @@ class Users(Folder):
         super().__init__(title)
         self.by_email = WideTree()
         self.by_skeleton = WideTree()
-        self.unconfirmed_by_email = tuple(unconfirmed_set() for _ in range(SHARDS))
+        self.unconfirmed_by_email = unconfirmed_index()
         self.rebuild_catalog()
 
     def index_skeletons(self) -> None:
@@ -262,7 +262,7 @@ class Users(Folder):
     def index_unconfirmed(self) -> None:
         """A new index of the accounts waiting to confirm (also how a
         container made before it gets one)."""
-        self.unconfirmed_by_email = tuple(unconfirmed_set() for _ in range(SHARDS))
+        self.unconfirmed_by_email = unconfirmed_index()
         for login in self.unconfirmed_logins():
             self._note_unconfirmed(self[login])
 
