@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Iterator
+from operator import itemgetter
 from typing import Any
 
 from BTrees.Length import Length
@@ -12,6 +14,7 @@ from zope.interface import implementer
 
 from .events import ObjectAdded, ObjectRemoved, notify_object_event
 from .interfaces import IFolder
+from .shards import tree_for
 
 MAX_NAME_LENGTH = 255
 
@@ -35,8 +38,10 @@ class WideTree(OOBTree):
 
 def widened(tree: Any, kind: type = WideTree) -> Any:
     """``tree`` as a ``kind``, a tree class of wider buckets (itself if it
-    is one already): what an evolve step gives a tree made before."""
-    if isinstance(tree, kind):
+    is one already): what an evolve step gives a tree made before. Trees
+    spread since (a tuple) were made wide, by a later step that an older
+    one's rebuild can run ahead of: they stay as they are."""
+    if isinstance(tree, kind | tuple):
         return tree
     wide = kind()
     wide.update(tree)
@@ -76,7 +81,7 @@ def check_name(name: Any, folder: Folder | None = None) -> str:
 
 @implementer(IFolder)
 class Folder(Persistent):
-    """A container backed by an OOBTree.
+    """A container backed by one or more wide BTrees.
 
     The length is a ``BTrees.Length`` so that two transactions adding items
     at once do not conflict on the count.
@@ -86,19 +91,36 @@ class Folder(Persistent):
     __parent__: Any = None
     title = ""
 
+    shards = 1
+    """How many trees hold the items. A container that a crowd adds to
+    sets more: each item goes to the tree its name picks
+    (:func:`~wingapp.shards.shard`), so a bucket split, which every
+    concurrent add to the same tree must wait for, holds up only the adds
+    to that tree. Names that sort together (a sign-up campaign's
+    ``team-001``, ``team-002``...) then land in different trees, instead
+    of all at the end of one."""
+
     def __init__(self, title: str = "") -> None:
-        self.data = WideTree()
+        self.data = new_trees(self.shards)
         self._num_items = Length()
         self.title = title
 
+    @property
+    def trees(self) -> tuple[WideTree, ...]:
+        """The trees that hold the items: one, or a spread of them."""
+        return self.data if isinstance(self.data, tuple) else (self.data,)
+
+    def _tree(self, name: str) -> WideTree:
+        return tree_for(self.data, name)
+
     def __getitem__(self, name: str) -> Any:
-        return self.data[name]
+        return self._tree(name)[name]
 
     def get(self, name: str, default: Any = None) -> Any:
-        return self.data.get(name, default)
+        return self._tree(name).get(name, default)
 
     def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and name in self.data
+        return isinstance(name, str) and name in self._tree(name)
 
     def __len__(self) -> int:
         return self._num_items()
@@ -108,16 +130,24 @@ class Folder(Persistent):
         return True
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self.data.keys())
+        return self.keys()
 
     def keys(self) -> Iterator[str]:
-        return iter(self.data.keys())
+        """The names in order (merged across the trees: lazily)."""
+        trees = self.trees
+        if len(trees) == 1:
+            return iter(trees[0].keys())
+        return heapq.merge(*(tree.keys() for tree in trees))
 
     def values(self) -> Iterator[Any]:
-        return iter(self.data.values())
+        return (value for _, value in self.items())
 
     def items(self) -> Iterator[tuple[str, Any]]:
-        return iter(self.data.items())
+        trees = self.trees
+        if len(trees) == 1:
+            return iter(trees[0].items())
+        # By name only: two items never share one, and values do not sort.
+        return heapq.merge(*(tree.items() for tree in trees), key=itemgetter(0))
 
     def add(self, name: str, other: Any, send_events: bool = True) -> Any:
         """Add ``other`` under ``name``, tell it where it lives, and send
@@ -125,14 +155,14 @@ class Folder(Persistent):
         check_name(name, self)
         other.__name__ = name
         other.__parent__ = self
-        self.data[name] = other
+        self._tree(name)[name] = other
         self._num_items.change(1)
         if send_events:
             notify_object_event(ObjectAdded(other, self, name))
         return other
 
     def remove(self, name: str, send_events: bool = True) -> Any:
-        other = self.data.pop(name)
+        other = self._tree(name).pop(name)
         self._num_items.change(-1)
         if send_events:
             # Sent while the object still names its parent, so a subscriber
@@ -141,20 +171,10 @@ class Folder(Persistent):
         other.__parent__ = None
         return other
 
-    def page(
-        self, offset: int = 0, limit: int = 20, reverse: bool = False
-    ) -> list[tuple[str, Any]]:
-        """Items ``offset`` to ``offset + limit`` in name order.
 
-        BTree item sequences index buckets directly, so a page costs what it
-        holds, not the size of the folder.
-        """
-        if offset < 0 or limit < 0:
-            raise ValueError("offset and limit must not be negative")
-        items = self.data.items()
-        total = len(self)
-        if not reverse:
-            return list(items[offset : offset + limit])
-        stop = max(total - offset, 0)
-        start = max(stop - limit, 0)
-        return list(reversed(items[start:stop]))
+def new_trees(count: int) -> Any:
+    """One wide tree, or a tuple of ``count``: what a folder holds its
+    items in."""
+    if count == 1:
+        return WideTree()
+    return tuple(WideTree() for _ in range(count))

@@ -42,11 +42,10 @@ def spread(tree: Any, make: Callable[[], Any], count: int) -> tuple[Any, ...]:
     if isinstance(tree, tuple):
         return tree
     trees = tuple(make() for _ in range(count))
-    mapping = hasattr(tree, "values")
-    for key in tree:
-        target = trees[shard(key, count)]
-        if mapping:
-            target[key] = tree[key]
-        else:
-            target.add(key)
+    if hasattr(tree, "items"):
+        for key, value in tree.items():
+            trees[shard(key, count)][key] = value
+    else:
+        for key in tree:
+            trees[shard(key, count)].add(key)
     return trees

@@ -14,6 +14,7 @@ import logging
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
+from itertools import islice
 from typing import Any
 
 import pytest
@@ -21,6 +22,7 @@ import transaction
 import webtest
 from BTrees.LOBTree import LOBTree
 from BTrees.OOBTree import OOBTree
+from persistent import Persistent
 from pyramid.config import Configurator
 from ZODB import DB
 from ZODB.FileStorage import FileStorage
@@ -30,6 +32,7 @@ from tests.accounts import Clock
 from wingapp import main
 from wingapp.audit import AuditLog, Entry, LogTree
 from wingapp.codes.models import Code, Codes
+from wingapp.folder import Folder
 from wingapp.interfaces import IRoot
 from wingapp.mail.mailer import Mailer
 from wingapp.retry import PauseBeforeRetry
@@ -193,6 +196,56 @@ def test_the_same_microsecond_in_the_same_tree_conflicts_and_a_retry_wins(log_db
     commit(log_db, lambda root: root["audit"].append(entry(later, "bob"), shard=3))
     logins = commit(log_db, lambda root: [e.login for e in root["audit"].newest(2)])
     assert sorted(logins) == ["ada", "bob"]
+
+
+# A folder a crowd adds to
+
+
+class SpreadFolder(Folder):
+    shards = SHARDS
+
+
+class Thing(Persistent):
+    pass
+
+
+def adds_where_a_full_bucket_splits(db: DB, folder: Folder) -> None:
+    """Fill the tree ``team-a`` goes to with 500 names that sort before it
+    (a full bucket), then race adding ``team-a``, which splits it, and a
+    name that sorts right after it, as a sign-up campaign's names do."""
+    first = "team-a"
+    second = next(
+        name
+        for name in (f"team-{c}" for c in "bcdefghijklmnop")
+        if shard(name, SHARDS) != shard(first, SHARDS)
+    )
+    before = (f"p{i:05d}" for i in range(100_000))
+    same_tree = (n for n in before if shard(n, SHARDS) == shard(first, SHARDS))
+    names = list(islice(same_tree, 500))
+
+    def fill(root: Any) -> None:
+        root["folder"] = folder
+        for name in names:
+            folder.add(name, Thing())
+
+    commit(db, fill)
+    race(
+        db,
+        lambda root: root["folder"].add(first, Thing()),
+        lambda root: root["folder"].add(second, Thing()),
+    )
+    found = commit(db, lambda root: (len(root["folder"]), list(root["folder"])[-2:]))
+    assert found == (502, [first, second])
+
+
+def test_adds_of_names_that_sort_together_into_a_spread_folder_both_commit(db):
+    adds_where_a_full_bucket_splits(db, SpreadFolder())
+
+
+def test_the_same_adds_into_one_tree_conflict(db):
+    # What spreading avoids: both names go to the bucket the first splits.
+    with pytest.raises(ConflictError):
+        adds_where_a_full_bucket_splits(db, Folder())
 
 
 # The codes index

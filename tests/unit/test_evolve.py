@@ -8,14 +8,19 @@ import pytest
 import transaction
 from BTrees.Length import Length
 from BTrees.LOBTree import LOBTree
-from BTrees.OOBTree import OOTreeSet
+from BTrees.OOBTree import OOBTree, OOTreeSet
 from ZODB import DB
 
 from tests.accounts import with_root
 from wingapp import evolve, main
 from wingapp.audit import Entry, LogTree, widen_audit_log
+from wingapp.codes.models import Code
 from wingapp.directives import evolve_steps
+from wingapp.folder import Folder, WideTree, widened
 from wingapp.resources import ROOT_KEY, make_root
+from wingapp.shards import shard
+from wingapp.users.evolve import spread_accounts
+from wingapp.users.models import User
 
 
 @pytest.fixture
@@ -232,32 +237,74 @@ def test_generations_4_to_6_spread_what_every_request_wrote(app):
         assert "failures" not in vars(user)
 
 
+def narrow(trees) -> OOBTree:
+    """One plain OOBTree holding what ``trees`` (one tree, or a spread of
+    them) hold: how databases made before generation 7 kept an index."""
+    tree = OOBTree()
+    for part in trees if isinstance(trees, tuple) else (trees,):
+        tree.update(part)
+    return tree
+
+
 def test_generations_7_and_8_widen_the_trees_a_crowd_adds_to(app):
-    from BTrees.OOBTree import OOBTree
-
-    from wingapp.folder import WideTree
-    from wingapp.users.models import User
-
     root = make_root(app.registry)
     root.generation = 6
     users, codes = root["users"], root["codes"]
     users.add("old", User(T0))
     users.by_email["hash-of-old"] = "old"
-    # As databases made before generation 7 hold them: plain OOBTrees.
     for folder, names in ((users, ("data", "by_email")), (codes, ("data", "newest"))):
         for name in names:
-            narrow = OOBTree()
-            narrow.update(getattr(folder, name))
-            setattr(folder, name, narrow)
+            setattr(folder, name, narrow(getattr(folder, name)))
     with evolved(app, root) as (ran, root):
-        assert [s.generation for s in ran] == [7, 8, 9, 10, 11, 12, 13, 14, 15, 16]
+        assert [s.generation for s in ran] == list(range(7, 19))
         users = root["users"]
-        assert isinstance(users.data, WideTree)
+        # Widened, then spread by generations 17 and 18.
+        assert all(isinstance(tree, WideTree) for tree in users.trees)
         assert isinstance(users.by_email, WideTree)
         assert isinstance(root["codes"].data, WideTree)
-        assert isinstance(root["codes"].newest, WideTree)
+        assert all(isinstance(tree, WideTree) for tree in root["codes"].newest)
         assert users["old"].created == T0
         assert users.by_email["hash-of-old"] == "old"
+
+
+def sign_in_code(owner: str) -> Code:
+    return Code(
+        purpose="sign-in",
+        owner=owner,
+        binding="b",
+        digest="d",
+        created=T0,
+        expires=T0 + timedelta(minutes=10),
+    )
+
+
+def test_generations_17_and_18_spread_accounts_look_alikes_and_owners(app):
+    root = make_root(app.registry)
+    root.generation = 16
+    users, codes = root["users"], root["codes"]
+    logins = [f"user{i:03d}" for i in range(40)]
+    for login in logins:
+        users.add_user(login, User(T0))
+        Folder.add(codes, f"code-{login}", sign_in_code(login))
+    # As databases made before generation 17 hold them: one tree each.
+    users.data = widened(narrow(users.data))
+    users.by_skeleton = widened(narrow(users.by_skeleton))
+    codes.newest = widened(narrow(codes.newest))
+    with evolved(app, root) as (ran, root):
+        assert [s.generation for s in ran] == [17, 18]
+        users, codes = root["users"], root["codes"]
+        assert len(users.trees) == len(users.by_skeleton) == len(codes.newest) == 16
+        for login in logins:
+            assert login in users.trees[shard(login, 16)]
+            assert users[login].__name__ == login
+            assert codes.newest_code(login, "sign-in").owner == login
+        assert list(users) == logins
+        # A look-alike of an account from before is still refused.
+        assert users.looks_like("userO07") == "user007"
+        # Run again, it changes nothing.
+        before = users.trees, users.by_skeleton
+        spread_accounts(root)
+        assert (users.trees, users.by_skeleton) == before
 
 
 def test_generation_16_gives_the_event_log_wide_buckets_keeping_every_entry(app):
@@ -277,7 +324,7 @@ def test_generation_16_gives_the_event_log_wide_buckets_keeping_every_entry(app)
         narrow.append(plain)
     log.shards = (*narrow[:5], kept, *narrow[6:])
     with evolved(app, root) as (ran, root):
-        assert [s.generation for s in ran] == [16]
+        assert [s.generation for s in ran] == [16, 17, 18]
         log = root.audit
         assert all(isinstance(tree, LogTree) for tree in log.shards)
         assert log.shards[5] is kept

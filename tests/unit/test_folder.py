@@ -6,6 +6,7 @@ import pytest
 from BTrees.Length import Length
 
 from wingapp.folder import MAX_NAME_LENGTH, Folder, FolderNameError, check_name
+from wingapp.shards import shard
 
 
 class Item:
@@ -96,26 +97,44 @@ def test_empty_folder_is_truthy_and_contains_only_strings():
     assert 3 not in folder
 
 
-def test_pages_forward():
-    folder = filled(25)
-    assert [n for n, _ in folder.page(0, 10)] == [f"item-{i:03d}" for i in range(10)]
-    assert [n for n, _ in folder.page(20, 10)] == [
-        f"item-{i:03d}" for i in range(20, 25)
-    ]
-    assert folder.page(30, 10) == []
+class Spread(Folder):
+    shards = 16
 
 
-def test_pages_backward():
-    folder = filled(25)
-    assert [n for n, _ in folder.page(0, 10, reverse=True)] == [
-        f"item-{i:03d}" for i in range(24, 14, -1)
-    ]
-    assert [n for n, _ in folder.page(20, 10, reverse=True)] == [
-        f"item-{i:03d}" for i in range(4, -1, -1)
-    ]
-    assert folder.page(30, 10, reverse=True) == []
+def test_a_spread_folder_holds_each_item_in_the_tree_its_name_picks():
+    folder = Spread()
+    names = [f"item-{i:03d}" for i in range(100)]
+    for name in reversed(names):
+        folder.add(name, Item())
+    assert len(folder.trees) == 16
+    for name in names:
+        (holder,) = [tree for tree in folder.trees if name in tree]
+        assert holder is folder.trees[shard(name, 16)]
+    # Read as one folder: in name order, each item where it was put.
+    assert list(folder) == names
+    assert list(folder.keys()) == names
+    assert [name for name, _ in folder.items()] == names
+    assert [item.__name__ for item in folder.values()] == names
+    assert folder["item-042"] is folder.get("item-042")
+    assert folder.get("missing") is None
+    assert "item-042" in folder and "missing" not in folder
+    assert len(folder) == 100
 
 
-def test_negative_page_bounds_are_refused():
-    with pytest.raises(ValueError, match="negative"):
-        filled(2).page(-1, 10)
+def test_a_spread_folder_removes_from_the_tree_that_holds_the_item():
+    folder = Spread()
+    for i in range(20):
+        folder.add(f"item-{i:03d}", Item())
+    removed = folder.remove("item-007")
+    assert removed.__parent__ is None
+    assert "item-007" not in folder
+    assert all("item-007" not in tree for tree in folder.trees)
+    assert len(folder) == 19
+    with pytest.raises(KeyError):
+        folder["item-007"]
+
+
+def test_a_plain_folder_holds_its_items_in_one_tree():
+    folder = filled(3)
+    assert folder.trees == (folder.data,)
+    assert [name for name, _ in folder.items()] == ["item-000", "item-001", "item-002"]

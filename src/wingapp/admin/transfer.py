@@ -39,6 +39,7 @@ from ..users.models import (
     skeleton,
 )
 from ..users.passwords import imported_hash_problem
+from ..walks import walk
 from .events import UserImported
 from .services import check_roles
 
@@ -482,7 +483,7 @@ def export_lines(
     yield csv_line(EXPORT_COLUMNS)
     after: str | None = None
     while True:
-        keys = users.data.keys(min=after, excludemin=after is not None)
+        keys = walk(users.trees, after=after)
         batch = list(islice(keys, batch_size))
         if not batch:
             return

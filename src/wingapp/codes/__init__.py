@@ -29,5 +29,6 @@ def includeme(config):
     )
     config.add_evolve_step(5, "spread the codes' index by expiry", reindex_codes)
     config.add_evolve_step(8, "widen the trees of codes and owners", widen_codes)
+    config.add_evolve_step(18, "spread the codes' index by owner", reindex_codes)
     config.include(".api")
     config.scan(".")

@@ -12,7 +12,9 @@ def reindex_codes(root: Any) -> None:
 
     Generation 3 added the indexes by owner and by expiry; generation 5
     spread the index by expiry over several sets, so that codes issued at
-    the same time do not all insert into one bucket. Rebuilding does both.
+    the same time do not all insert into one bucket; generation 18 spread
+    the index by owner, for owners that sort together. Rebuilding does all
+    three.
     """
     root["codes"].reindex()
 

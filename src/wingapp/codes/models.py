@@ -12,7 +12,7 @@ from BTrees.OOBTree import OOTreeSet
 from persistent import Persistent
 from zope.interface import implementer
 
-from ..folder import Folder, WideTree
+from ..folder import Folder, WideTree, new_trees
 from ..interfaces import ICode, ICodes
 from ..shards import tree_for
 
@@ -71,6 +71,9 @@ class Code(Persistent):
 TIMELINES = 16
 """How many trees the codes index by expiry is spread over."""
 
+OWNERS = 16
+"""How many trees the codes index by owner is spread over."""
+
 
 def _timeline_key(name: str, code: Code) -> tuple[float, str]:
     # Negated, so that walking a timeline forwards goes from the newest code
@@ -85,6 +88,9 @@ class Codes(Folder):
 
     - ``newest``: (owner, purpose) -> the id of the newest code, so issuing
       and cancelling find it in O(log n) however many codes there are;
+      spread over :data:`OWNERS` trees by owner, since the owners a crowd
+      registers together often sort together, and would all add to the
+      last bucket of one tree;
     - ``timelines``: the codes by expiry, newest first, for paging and
       sweeping.
 
@@ -102,7 +108,7 @@ class Codes(Folder):
         """(Re)build both indexes from the codes held; also what brings a
         container made before the indexes, or with one timeline, up to
         date."""
-        self.newest = WideTree()
+        self.newest = new_trees(OWNERS)
         self.timelines = tuple(OOTreeSet() for _ in range(TIMELINES))
         # A container from before the timelines were spread has one.
         vars(self).pop("timeline", None)
@@ -114,8 +120,11 @@ class Codes(Folder):
         # The id is random, so this spreads.
         return tree_for(self.timelines, name)
 
+    def _owners(self, owner: str) -> WideTree:
+        return tree_for(self.newest, owner)
+
     def _index(self, name: str, code: Code) -> None:
-        self.newest[(code.owner, code.purpose)] = name
+        self._owners(code.owner)[(code.owner, code.purpose)] = name
         self._timeline(name).add(_timeline_key(name, code))
 
     def add(self, name: str, other: Any, send_events: bool = True) -> Any:
@@ -127,12 +136,13 @@ class Codes(Folder):
         code = super().remove(name, send_events)
         self._timeline(name).remove(_timeline_key(name, code))
         key = (code.owner, code.purpose)
-        if self.newest.get(key) == name:
-            del self.newest[key]
+        owners = self._owners(code.owner)
+        if owners.get(key) == name:
+            del owners[key]
         return code
 
     def newest_code(self, owner: str, purpose: str) -> Code | None:
-        name = self.newest.get((owner, purpose))
+        name = self._owners(owner).get((owner, purpose))
         return None if name is None else self[name]
 
     def expired_before(self, cutoff: datetime) -> list[str]:

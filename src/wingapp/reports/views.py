@@ -63,7 +63,7 @@ class WeekList:
         start = listing.start
         if start is not None and listing.descending:
             start += HIGH  # "2026" begins at that year's last week
-        keys = walk([reports.data], listing.descending, listing.after, start)
+        keys = walk(reports.trees, listing.descending, listing.after, start)
         names, after = page_of(keys, listing.limit)
         current = week_of(request.find_service(IClock)())
         items = [week_row(reports[name], request, current) for name in names]

@@ -14,6 +14,7 @@ from .events import ISignedIn, LockedOut
 from .evolve import (
     index_login_skeletons,
     index_unconfirmed,
+    spread_accounts,
     update_accounts,
     widen_users,
 )
@@ -96,6 +97,9 @@ def includeme(config) -> None:
     )
     config.add_evolve_step(
         15, "index unconfirmed accounts by their address", index_unconfirmed
+    )
+    config.add_evolve_step(
+        17, "spread the accounts and look-alike index over trees", spread_accounts
     )
     config.add_subscriber(count_failure, IFailedAttempt)
     config.add_subscriber(reset_failures, ISignedIn)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..folder import widened
+from ..folder import WideTree, widened
+from ..shards import spread
+from .catalog import SHARDS
 
 
 def update_accounts(root: Any) -> None:
@@ -39,3 +41,12 @@ def index_unconfirmed(root: Any) -> None:
     and have not confirmed their address, by address, for the admin's
     search (see ``Users.unconfirmed_by_email``)."""
     root["users"].index_unconfirmed()
+
+
+def spread_accounts(root: Any) -> None:
+    """Generation 17: the accounts and the look-alike index spread over
+    sixteen trees each, so that registrations of names that sort together
+    no longer all add to the last bucket of one tree (see ``Users``)."""
+    users = root["users"]
+    users.data = spread(users.data, WideTree, SHARDS)
+    users.by_skeleton = spread(users.by_skeleton, WideTree, SHARDS)

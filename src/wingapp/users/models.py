@@ -18,7 +18,7 @@ from pyramid.authorization import Allow, Deny, Everyone
 from zope.interface import implementer
 
 from ..audit import LogTree
-from ..folder import Folder, WideTree
+from ..folder import Folder, WideTree, new_trees
 from ..interfaces import IUser, IUsers
 from ..permissions import USER_CREDENTIALS, USER_READ, USER_WRITE, user_principal
 from ..shards import tree_for
@@ -202,16 +202,21 @@ class Users(Folder):
     an address is there: ``unconfirmed_by_email`` finds the accounts that
     registered themselves with it and have not confirmed it (several may).
     ``by_skeleton`` maps each login's :func:`skeleton` to it, so that a
-    look-alike of an existing name is refused. ``catalog`` sorts
+    look-alike of an existing name is refused. The accounts and
+    ``by_skeleton`` are spread over :data:`SHARDS` trees by login or
+    skeleton: names a crowd registers together often sort together, and
+    in one tree they would all add to its last bucket. ``catalog`` sorts
     and filters the accounts for the admin listing
     (:class:`~wingapp.users.catalog.UserCatalog`); subscribers keep it up
     to date, not this class.
     """
 
+    shards = SHARDS
+
     def __init__(self, title: str = "") -> None:
         super().__init__(title)
         self.by_email = WideTree()
-        self.by_skeleton = WideTree()
+        self.by_skeleton = new_trees(SHARDS)
         self.unconfirmed_by_email = unconfirmed_index()
         self.rebuild_catalog()
 
@@ -219,13 +224,15 @@ class Users(Folder):
         """A new skeleton index of every account (also how a container
         made before it gets one). Of look-alikes made before, the first by
         name keeps the entry."""
-        self.by_skeleton = WideTree()
+        self.by_skeleton = new_trees(SHARDS)
         for login in self.keys():
-            self.by_skeleton.setdefault(skeleton(login), login)
+            key = skeleton(login)
+            tree_for(self.by_skeleton, key).setdefault(key, login)
 
     def looks_like(self, login: str) -> str | None:
         """The other account whose name ``login`` looks like, if any."""
-        found = self.by_skeleton.get(skeleton(login))
+        key = skeleton(login)
+        found = tree_for(self.by_skeleton, key).get(key)
         return None if found == login else found
 
     def rebuild_catalog(self) -> None:
@@ -325,7 +332,8 @@ class Users(Folder):
         if user.email_index is not None and user.expires is None:
             self.by_email[user.email_index] = login
         self._note_unconfirmed(user)
-        self.by_skeleton[skeleton(login)] = login
+        key = skeleton(login)
+        tree_for(self.by_skeleton, key)[key] = login
         return user
 
     def reindex_email(self, user: User, old_index: str | None) -> None:
@@ -347,8 +355,9 @@ class Users(Folder):
             del self.by_email[user.email_index]
         self._forget_unconfirmed(name, user.email_index)
         key = skeleton(name)
-        if self.by_skeleton.get(key) == name:
-            del self.by_skeleton[key]
+        skeletons = tree_for(self.by_skeleton, key)
+        if skeletons.get(key) == name:
+            del skeletons[key]
         return user
 
 

@@ -339,7 +339,7 @@ class FolderViews:
         if start is not None and listing.descending:
             # "m" begins at the last name that starts with "m".
             start += HIGH
-        keys = walk([self.context.data], listing.descending, listing.after, start)
+        keys = walk(self.context.trees, listing.descending, listing.after, start)
         names, after = page_of(keys, listing.limit)
         items = [self._item(name) for name in names]
         data = answer(
