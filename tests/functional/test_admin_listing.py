@@ -199,6 +199,7 @@ def test_search_by_email_finds_the_accounts_that_have_not_confirmed_it(
     # Two accounts registered themselves with one address; neither proved
     # it, so neither holds it yet.
     register(browser(app), "mallory")
+    clock.advance(minutes=1)
     owner = browser(app)
     register(owner, "ada")
     page = admin.get("/users/", {"email": ADDRESS})
@@ -215,6 +216,21 @@ def test_search_by_email_finds_the_accounts_that_have_not_confirmed_it(
     assert logins(admin, email=ADDRESS, login="m") == ["mallory"]
     data = admin.get("/users/", {"email": ADDRESS}, headers=JSON).json
     assert (data["length"], data["next_cursor"]) == (2, None)
+    # Sorted and paged as any listing is (mallory registered first).
+    assert logins(admin, email=ADDRESS, order_by="-login") == ["mallory", "ada"]
+    assert logins(admin, email=ADDRESS, order_by="created") == ["mallory", "ada"]
+    assert logins(admin, email=ADDRESS, order_by="-created") == ["ada", "mallory"]
+    assert logins(admin, email=ADDRESS, start="b") == ["mallory"]
+    first = {"email": ADDRESS, "order_by": "-login", "limit": "1"}
+    data = admin.get("/users/", first, headers=JSON).json
+    assert [item["login"] for item in data["items"]] == ["mallory"]
+    assert data["length"] == 2
+    rest = {"email": ADDRESS, "cursor": data["next_cursor"], "limit": "1"}
+    data = admin.get("/users/", rest, headers=JSON).json
+    assert ([item["login"] for item in data["items"]], data["next_cursor"]) == (
+        ["ada"],
+        None,
+    )
     # A day on, the other has expired: registering its name sweeps it.
     clock.advance(hours=24)
     register(browser(app), "mallory", "mallory@example.org")

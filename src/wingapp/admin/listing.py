@@ -20,6 +20,7 @@ from pyramid.view import view_config, view_defaults
 
 from ..interfaces import IKeyring, IUsers
 from ..permissions import ADMIN_BROWSE
+from ..users.catalog import page_of_accounts
 from ..users.models import (
     ROLES,
     STATES,
@@ -90,7 +91,15 @@ def find_users(
             for user in with_email(users, keyring.mac("email", email_key(email)))
             if _matches(user, state, role, prefix)
         ]
-        return found, None, len(found)
+        logins, after = page_of_accounts(
+            found,
+            order_by=listing.key,
+            descending=listing.descending,
+            after=listing.after,
+            start=listing.start,
+            limit=listing.limit,
+        )
+        return [users[login] for login in logins], after, len(found)
     logins, after = users.catalog.query(
         order_by=listing.key,
         descending=listing.descending,
@@ -108,8 +117,9 @@ def find_users(
 def with_email(users: Users, email_index: str) -> list[User]:
     """Every account with this address, in login order: its holder, and
     the accounts that gave it when they registered themselves (one may be
-    squatting someone else's) and have not confirmed it. One page shows
-    them all: an account that has not confirmed in a day is swept."""
+    squatting someone else's) and have not confirmed it. They are few (an
+    account that has not confirmed in a day is swept), so they are sorted
+    and paged in memory."""
     found = {login: users[login] for login in users.unconfirmed_with_email(email_index)}
     holder = users.find_by_email(email_index)
     if holder is not None:

@@ -295,14 +295,47 @@ class UserCatalog(Persistent):
         if login_prefix and order_by != "login":
             raise ValueError("A search by login prefix is in login order.")
         trees = self.facet(state, role).trees(order_by)
-        after, start = _bounds(order_by, descending, after, start, login_prefix)
-        keys = (
-            key for key in walk(trees, descending, after, start) if key not in FLOORS
-        )
-        if login_prefix:
-            keys = takewhile(lambda login: login.startswith(login_prefix), keys)
-        page, after = page_of(keys, limit)
-        return [_login_of(key) for key in page], after
+        return _page(trees, order_by, descending, login_prefix, after, start, limit)
+
+
+def order_key(user: Any, order_by: str) -> Key:
+    """Where ``user`` sorts in ``order_by``: the key the index holds."""
+    if order_by == "login":
+        return user.__name__
+    created, last = indexed_values(user)[2:]
+    return (created if order_by == "created" else last, user.__name__)
+
+
+def page_of_accounts(
+    accounts: Iterable[Any],
+    order_by: str = "login",
+    descending: bool = False,
+    after: Key | None = None,
+    start: str | datetime | None = None,
+    limit: int = 50,
+) -> tuple[list[str], Key | None]:
+    """A page of ``accounts`` (a few, found by other means than the
+    catalog) in the order, and with the cursor, of
+    :meth:`UserCatalog.query`: a listing pages them the same way."""
+    keys = OOTreeSet(order_key(user, order_by) for user in accounts)
+    return _page((keys,), order_by, descending, None, after, start, limit)
+
+
+def _page(
+    trees: tuple[Any, ...],
+    order_by: str,
+    descending: bool,
+    prefix: str | None,
+    after: Key | None,
+    start: Any,
+    limit: int,
+) -> tuple[list[str], Key | None]:
+    after, start = _bounds(order_by, descending, after, start, prefix)
+    keys = (key for key in walk(trees, descending, after, start) if key not in FLOORS)
+    if prefix:
+        keys = takewhile(lambda login: login.startswith(prefix), keys)
+    page, after = page_of(keys, limit)
+    return [_login_of(key) for key in page], after
 
 
 def _bounds(
