@@ -86,6 +86,10 @@ def bootstrap(db: Any, registry: Any) -> bool:
         conn.close()
 
 
+DATA_BEHIND = "wingapp_data_behind"
+"""Set on the log record of that warning, for a filter to know it by."""
+
+
 def warn_if_behind(root: Root, registry: Any) -> None:
     """Log that the data needs evolving, which an upgrade leaves to the
     operator: the code reads older data, but what the pending steps bring
@@ -97,6 +101,7 @@ def warn_if_behind(root: Root, registry: Any) -> None:
             "run `wingapp CONFIG evolve` to bring the data forward.",
             root.generation,
             due[-1].generation,
+            extra={DATA_BEHIND: True},
         )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from collections.abc import Iterator
@@ -16,8 +17,9 @@ from pyramid_zodbconn import get_connection
 from zc.lockfile import LockError
 from ZEO.Exceptions import ClientDisconnected
 
+from .. import resources
 from ..interfaces import IClock
-from ..resources import ROOT_KEY
+from ..resources import DATA_BEHIND, ROOT_KEY
 from .errors import CommandError
 
 
@@ -60,9 +62,20 @@ def locked_database(error: LockError) -> CommandError:
     )
 
 
+def not_behind(record: logging.LogRecord) -> bool:
+    """A log filter: False for the start-up's "data is behind" warning."""
+    return not getattr(record, DATA_BEHIND, False)
+
+
 @contextmanager
-def open_app(config_uri: str) -> Iterator[ScriptEnv]:
+def open_app(config_uri: str, evolving: bool = False) -> Iterator[ScriptEnv]:
+    """The application of ``config_uri``, for one command. ``evolving``:
+    the command brings the data forward, so the start-up's advice to do
+    that is not shown."""
     setup_logging(config_uri)
+    resources_log = logging.getLogger(resources.__name__)
+    if evolving:
+        resources_log.addFilter(not_behind)
     try:
         app = get_app(config_uri)
     except LockError as e:
@@ -72,6 +85,8 @@ def open_app(config_uri: str) -> Iterator[ScriptEnv]:
             f"No ZEO server answers at the zodbconn.uri of {config_uri}: "
             "start it (`make zeo`) and try again."
         ) from None
+    finally:
+        resources_log.removeFilter(not_behind)
     registry = app.registry
     db = registry._zodb_databases[""]
     env = prepare(registry=registry)

@@ -18,7 +18,7 @@ def register(subparsers: Any) -> None:
 
 
 def run_evolve(args: Any, stdin: Any, stdout: Any, steps: Any = None) -> int:
-    with open_app(args.config_uri) as env:
+    with open_app(args.config_uri, evolving=True) as env:
         steps = evolve_steps(env.registry) if steps is None else steps
         due = migrations.evolve(lambda: env.root, env.tm, steps, dry_run=True)
         if not due:
