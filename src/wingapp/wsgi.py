@@ -9,12 +9,20 @@ failing that, from the request environment, where Apache's
 ``os.environ``. A client cannot set it: request headers arrive as
 ``HTTP_*`` keys.
 
-The application is built on the first request rather than at import, so
-that ``SetEnv`` can name the ini and so that an error in the ini shows in
-Apache's error log on every request until it is fixed, instead of leaving
-a process that imported half a module. Until it loads, each request is
-answered 503 with ``Retry-After`` (never 500): a database that is still
-starting is the usual reason, and the next request tries again.
+When the process environment names the ini (Apache's ``envvars``, as
+deploy/apache/wingapp.conf says), the WSGI script calls ``preload()`` and
+each daemon process builds the application as it starts, before it takes
+a request: no request waits while a process loads the app, or meets a
+process that is half-way through loading it, and every process of the
+group runs the ini as it was when the group started. Named by ``SetEnv``
+only, the ini is known at the first request, which builds the app then.
+
+Either way a failed load leaves the module imported and the application
+unbuilt, so that an error in the ini shows in Apache's error log on every
+request until it is fixed, instead of leaving a process that imported half
+a module (which mod_wsgi would answer 500). Until it loads, each request
+is answered 503 with ``Retry-After`` (never 500): a database that is
+still starting is the usual reason, and the next request tries again.
 """
 
 from __future__ import annotations
@@ -24,7 +32,7 @@ import sys
 import threading
 import traceback
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, TextIO
 
 from pyramid.paster import get_app, setup_logging
 
@@ -89,6 +97,31 @@ class LazyApplication:
                     self._app = self._loader(ini_path(os.environ, environ))
                 app = self._app
         return app
+
+    def preload(
+        self, environ: Mapping[str, Any] = os.environ, errors: TextIO | None = None
+    ) -> bool:
+        """Load the app now if ``environ`` (the process environment) names
+        the ini; True if it loaded.
+
+        Called by the WSGI script, which mod_wsgi imports in each daemon
+        process as it starts. A failure is written to ``errors`` (mod_wsgi's
+        stderr: the error log) and not raised: raised, it would fail the
+        script's import, and mod_wsgi would answer every request 500. The
+        first request tries again and is answered 503 if that fails too.
+        """
+        if not environ.get(INI_VARIABLE):
+            return False
+        try:
+            self.get(environ)
+        except Exception:
+            (errors or sys.stderr).write(
+                "wingapp.wsgi: cannot load the application as the process "
+                "starts; requests are answered 503 until it loads:\n"
+                + traceback.format_exc()
+            )
+            return False
+        return True
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         try:

@@ -8,6 +8,7 @@ import hashlib
 import http.client
 import os
 import pwd
+import shlex
 import shutil
 import socket
 import ssl
@@ -365,6 +366,21 @@ def install_app(venv: Path, source: Path, target: Path) -> Path:
     return target
 
 
+def daemon_pids(display_name: str) -> set[int]:
+    """The mod_wsgi daemon processes of one group, by their display name."""
+    listing = subprocess.run(
+        ["ps", "-eo", "pid=,args="], capture_output=True, text=True, check=True
+    ).stdout
+    return {
+        int(pid)
+        for pid, _, args in (
+            line.strip().partition(" ") for line in listing.splitlines()
+        )
+        # The daemons' command line starts with their display name.
+        if args.split(" ", 1)[0] == display_name
+    }
+
+
 class Express:
     def __init__(self, root: Path, port: int) -> None:
         self.root = root
@@ -379,17 +395,7 @@ class Express:
         run([self.root / "apachectl", command])
 
     def daemon_pids(self) -> set[int]:
-        listing = subprocess.run(
-            ["ps", "-eo", "pid=,args="], capture_output=True, text=True, check=True
-        ).stdout
-        return {
-            int(pid)
-            for pid, _, args in (
-                line.strip().partition(" ") for line in listing.splitlines()
-            )
-            # The daemons' command line starts with their display name.
-            if args.split(" ", 1)[0] == self.display_name
-        }
+        return daemon_pids(self.display_name)
 
     def error_log(self) -> str:
         path = self.root / "error_log"
@@ -413,15 +419,23 @@ def start_express(venv: Path, ini: Path, app: Path, *options: str) -> Iterator[E
     """mod_wsgi-express serving ``ini`` with two daemon processes of four
     threads, its server root beside the ini's directory; a generator, so a
     fixture can ``yield from`` it (``contextlib.contextmanager`` makes it a
-    ``with`` block)."""
+    ``with`` block).
+
+    As deploy/apache/wingapp.conf has it: the daemons run the shipped
+    script, deploy/apache/wingapp.wsgi, which mod_wsgi-express imports in
+    each as it starts, and the ini is named in Apache's environment (the
+    server root's ``envvars``, Debian's /etc/apache2/envvars), so each
+    daemon loads the app before its first request."""
     port = free_port()
     server = Express(ini.parent.parent / f"httpd-{port}", port)
+    script = ini.parent / "wingapp.wsgi"
+    shutil.copy2(REPO / "deploy" / "apache" / "wingapp.wsgi", script)
     run(
         [
             venv / "bin" / "mod_wsgi-express",
             "setup-server",
-            *("--application-type", "module", "--entry-point", "wingapp.wsgi"),
-            *("--python-path", app, "--setenv", "WINGAPP_INI", ini),
+            *("--application-type", "script", "--entry-point", script),
+            *("--python-path", app),
             *("--processes", "2", "--threads", "4"),
             *("--host", "127.0.0.1", "--port", str(port)),
             *("--user", DAEMON_USER, "--group", DAEMON_USER, "--locale", "C.UTF-8"),
@@ -429,6 +443,10 @@ def start_express(venv: Path, ini: Path, app: Path, *options: str) -> Iterator[E
             *("--url-alias", "/static", app / "wingapp" / "static"),
             *options,
         ]
+    )
+    # apachectl reads it before it starts Apache, whose processes inherit it.
+    (server.root / "envvars").write_text(
+        f"export WINGAPP_INI={shlex.quote(str(ini))}\n"
     )
     server.apachectl("start")
     try:

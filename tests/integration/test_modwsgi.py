@@ -33,7 +33,9 @@ import pytest
 
 from tests.conftest import FAST_HASHING, write_ini
 
-from .postgres import fresh_database, uri
+from .postgres import HOST as PGHOST
+from .postgres import PORT as PGPORT
+from .postgres import execute, fresh_database, uri
 from .servers import (
     BIN,
     DAEMON_USER,
@@ -41,6 +43,7 @@ from .servers import (
     Client,
     Express,
     copy_source_tree,
+    daemon_pids,
     free_port,
     give_to_daemon,
     install_app,
@@ -199,6 +202,80 @@ def explain(server: Express, answers: list) -> str:
 LOGGED_ERROR = re.compile(r"\[wsgi:(error|crit|alert|emerg)\]|Traceback|\bERROR\b")
 
 FIRST_PAGES = [("/", 200), ("/login", 200), ("/register", 200), ("/no-such-page", 404)]
+
+
+def connected_to_postgres() -> set[int]:
+    """The processes holding a connection to the PostgreSQL server."""
+    listing = run(["ss", "-Htnp", "state", "established", "dst", f"{PGHOST}:{PGPORT}"])
+    return {int(pid) for pid in re.findall(r"pid=(\d+)", listing.stdout)}
+
+
+def test_daemons_load_the_app_as_they_start(express_site, installed_app, venv):
+    """Each daemon process loads the app as it starts, not at the first
+    request it gets: no request waits for a load or meets a process that
+    is half-way through one, and every process runs the ini as it was when
+    the group started, even if the file changes or goes afterwards."""
+    ini = express_site.parent / "started.ini"
+    shutil.copy2(express_site, ini)
+    express = contextlib.contextmanager(start_express)
+    with express(venv, ini, installed_app) as server:
+        # Loading opens the database. Only the start-up check (one GET
+        # /login) has reached a daemon, and only one of them.
+        wait_until(
+            lambda: (
+                len(server.daemon_pids()) == 2
+                and server.daemon_pids() <= connected_to_postgres()
+            ),
+            what="both daemons to open the database before any request",
+        )
+        # A daemon still to load would now answer 503 (no ini to load).
+        ini.unlink()
+        pages = FIRST_PAGES * 6
+        with ThreadPoolExecutor(len(pages)) as pool:
+            answers = list(
+                pool.map(lambda page: Client(server.base).get(page[0]), pages)
+            )
+        assert [a.status for a in answers] == [code for _, code in pages], explain(
+            server, answers
+        )
+        assert not LOGGED_ERROR.search(server.error_log()), explain(server, answers)
+
+
+def test_daemons_that_cannot_load_at_start_answer_503_until_they_can(
+    express_site, installed_app, venv
+):
+    """The database may come up after Apache (at boot, say): each daemon's
+    load at start fails and the error log says why, the pages answer 503
+    with Retry-After, never 500, and once the database is there the next
+    requests load the app and the pages answer."""
+    site_uri = re.search(r"^zodbconn\.uri = (.+)$", express_site.read_text(), re.M)
+    later = f"{site_uri[1].rsplit('/', 1)[1]}_later"
+    ini = express_site.parent / "later.ini"
+    ini.write_text(express_site.read_text().replace(site_uri[1], uri(later)))
+    express = contextlib.contextmanager(start_express)
+    try:
+        with express(venv, ini, installed_app) as server:
+            with ThreadPoolExecutor(8) as pool:
+                answers = list(
+                    pool.map(lambda _: Client(server.base).get("/"), range(8))
+                )
+            assert [a.status for a in answers] == [503] * 8, explain(server, answers)
+            assert {a.headers["Retry-After"] for a in answers} == {"5"}
+            assert "cannot load the application as the process starts" in (
+                server.error_log()
+            )
+            execute(f'CREATE DATABASE "{later}"')
+            wait_until(
+                lambda: Client(server.base).get("/").status == 200,
+                what="the app to load once its database is there",
+            )
+            with ThreadPoolExecutor(8) as pool:
+                answers = list(
+                    pool.map(lambda _: Client(server.base).get("/"), range(16))
+                )
+            assert [a.status for a in answers] == [200] * 16, explain(server, answers)
+    finally:
+        execute(f'DROP DATABASE IF EXISTS "{later}" WITH (FORCE)')
 
 
 def test_first_requests_to_new_daemons_all_answer(express_site, installed_app, venv):
@@ -360,7 +437,6 @@ def example_vhost(
     source: Path,
     venv: Path,
     app: Path,
-    ini: Path,
     root: Path,
     ports: tuple[int, int],
     cert: tuple[Path, Path],
@@ -376,7 +452,6 @@ def example_vhost(
         ("/etc/ssl/certs/wingapp.example.org.pem", str(cert[0])),
         ("/etc/ssl/private/wingapp.example.org.key", str(cert[1])),
         ("python-home=/srv/wingapp/venv", f"python-home={venv} python-path={app}"),
-        ("/srv/wingapp/production.ini", str(ini)),
         ("/srv/wingapp", str(source)),
     ]
     for old, new in replacements:
@@ -427,7 +502,7 @@ def serve_example(
     ports = free_port(), free_port()
     cert = self_signed_certificate(root)
     module_config = run([venv / "bin" / "mod_wsgi-express", "module-config"]).stdout
-    vhost = example_vhost(source, venv, app, ini, root, ports, cert, sub_path)
+    vhost = example_vhost(source, venv, app, root, ports, cert, sub_path)
     (root / "wingapp.conf").write_text(vhost)
     loads = "\n".join(
         f"LoadModule {name}_module {APACHE_MODULES}/mod_{name}.so" for name in MODULES
@@ -454,7 +529,11 @@ Include {root}/wingapp.conf
     )
     conf = root / "httpd.conf"
     run([apache2(), "-f", conf, "-t"])
-    run([apache2(), "-f", conf, "-k", "start"])
+    # The ini named in Apache's environment, as /etc/apache2/envvars does.
+    run(
+        [apache2(), "-f", conf, "-k", "start"],
+        env={**os.environ, "WINGAPP_INI": str(ini)},
+    )
     context = ssl.create_default_context(cafile=str(cert[0]))
     https = f"https://127.0.0.1:{ports[0]}"
     try:
@@ -477,6 +556,15 @@ def test_example_vhost_over_tls(apache_root, source, venv, installed_app, vhost_
     with serve_example(
         apache_root, source, venv, installed_app, vhost_site, sub_path=False
     ) as (https, http, context):
+        # Both daemons loaded the app as they started (WSGIImportScript),
+        # though only the start-up check has reached one of them.
+        wait_until(
+            lambda: (
+                len(daemon_pids("(wsgi:wingapp)")) == 2
+                and daemon_pids("(wsgi:wingapp)") <= connected_to_postgres()
+            ),
+            what="both daemons to open the database before any request",
+        )
         client = Client(https, context=context)
         home = client.get("/")
         assert home.status == 200

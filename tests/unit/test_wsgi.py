@@ -182,3 +182,87 @@ def test_threads_arriving_together_load_the_app_once(no_ini_variable):
     second.join(10)
     assert loaded == ["/srv/site.ini"]
     assert len(apps) == 2 and apps[0] is apps[1]
+
+
+def test_preload_builds_the_app_before_any_request(no_ini_variable):
+    """The WSGI script preloads as mod_wsgi imports it in a new daemon
+    process: the first request finds the app built."""
+    loaded = []
+
+    def loader(path):
+        loaded.append(path)
+        return lambda environ, start_response: (
+            start_response("200 OK", [("Content-Type", "text/plain")]) and [b"up"]
+        )
+
+    lazy = wsgi.LazyApplication(loader)
+    assert lazy.preload({"WINGAPP_INI": "/srv/site.ini"}) is True
+    assert loaded == ["/srv/site.ini"]
+    # The request names no ini: the app it gets is the one built at start.
+    assert webtest.TestApp(lazy).get("/").text == "up"
+    assert loaded == ["/srv/site.ini"]
+
+
+def test_preload_leaves_the_load_to_the_first_request_without_an_ini(
+    no_ini_variable,
+):
+    """Named by Apache's SetEnv only, the ini is known at the first request."""
+    lazy = wsgi.LazyApplication(lambda path: pytest.fail("must not load yet"))
+    assert lazy.preload({}) is False
+    assert lazy.preload({"WINGAPP_INI": ""}) is False
+
+
+def test_a_failed_preload_is_logged_and_requests_answer_503_until_it_loads(
+    no_ini_variable, capsys
+):
+    attempts = []
+
+    def loader(path):
+        attempts.append(path)
+        if len(attempts) < 3:
+            raise ConnectionRefusedError("the database is starting up")
+        return lambda environ, start_response: (
+            start_response("200 OK", [("Content-Type", "text/plain")]) and [b"up"]
+        )
+
+    lazy = wsgi.LazyApplication(loader)
+    environ = {"WINGAPP_INI": "/srv/site.ini"}
+    # Not raised: a script that fails to import is a 500 for every request.
+    assert lazy.preload(environ) is False
+    logged = capsys.readouterr().err
+    assert logged.startswith(
+        "wingapp.wsgi: cannot load the application as the process starts"
+    )
+    assert "ConnectionRefusedError: the database is starting up" in logged
+    client = webtest.TestApp(lazy, extra_environ=environ)
+    failed = client.get("/", status=503, expect_errors=True)
+    assert failed.headers["Retry-After"] == "5"
+    assert client.get("/").text == "up"
+    assert attempts == ["/srv/site.ini"] * 3
+
+
+def test_a_failed_preload_writes_where_it_is_told(no_ini_variable):
+    import io
+
+    def loader(path):
+        raise RuntimeError("no such ini")
+
+    errors = io.StringIO()
+    lazy = wsgi.LazyApplication(loader)
+    assert lazy.preload({"WINGAPP_INI": "/srv/gone.ini"}, errors=errors) is False
+    assert "RuntimeError: no such ini" in errors.getvalue()
+
+
+def test_real_app_preloads_from_the_process_environment(
+    monkeypatch, ini_file, restore_logging
+):
+    monkeypatch.setenv("WINGAPP_INI", str(ini_file))
+    application = wsgi.LazyApplication()
+    assert application.preload() is True
+    # The ini may go: the app was built from it at start.
+    monkeypatch.delenv("WINGAPP_INI")
+    page = webtest.TestApp(application, extra_environ={"HTTP_HOST": "example.com"}).get(
+        "/"
+    )
+    assert "<h1>wingapp</h1>" in page.text
+    close_databases(application.get({}))
