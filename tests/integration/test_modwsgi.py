@@ -204,6 +204,19 @@ LOGGED_ERROR = re.compile(r"\[wsgi:(error|crit|alert|emerg)\]|Traceback|\bERROR\
 FIRST_PAGES = [("/", 200), ("/login", 200), ("/register", 200), ("/no-such-page", 404)]
 
 
+def crowd_of_first_pages(server: Express) -> list:
+    """Each of the first pages six times at once: each answers as it
+    always does, and nothing is logged as an error."""
+    pages = FIRST_PAGES * 6
+    with ThreadPoolExecutor(len(pages)) as pool:
+        answers = list(pool.map(lambda page: Client(server.base).get(page[0]), pages))
+    assert [a.status for a in answers] == [code for _, code in pages], explain(
+        server, answers
+    )
+    assert not LOGGED_ERROR.search(server.error_log()), explain(server, answers)
+    return answers
+
+
 def connected_to_postgres() -> set[int]:
     """The processes holding a connection to the PostgreSQL server."""
     listing = run(["ss", "-Htnp", "state", "established", "dst", f"{PGHOST}:{PGPORT}"])
@@ -230,15 +243,7 @@ def test_daemons_load_the_app_as_they_start(express_site, installed_app, venv):
         )
         # A daemon still to load would now answer 503 (no ini to load).
         ini.unlink()
-        pages = FIRST_PAGES * 6
-        with ThreadPoolExecutor(len(pages)) as pool:
-            answers = list(
-                pool.map(lambda page: Client(server.base).get(page[0]), pages)
-            )
-        assert [a.status for a in answers] == [code for _, code in pages], explain(
-            server, answers
-        )
-        assert not LOGGED_ERROR.search(server.error_log()), explain(server, answers)
+        crowd_of_first_pages(server)
 
 
 def test_daemons_that_cannot_load_at_start_answer_503_until_they_can(
@@ -287,16 +292,8 @@ def test_first_requests_to_new_daemons_all_answer(express_site, installed_app, v
     express = contextlib.contextmanager(start_express)
     # Only the start-up check (one GET /login) reached a daemon before.
     with express(venv, express_site, installed_app) as server:
-        pages = FIRST_PAGES * 6
-        with ThreadPoolExecutor(len(pages)) as pool:
-            answers = list(
-                pool.map(lambda page: Client(server.base).get(page[0]), pages)
-            )
-        assert [a.status for a in answers] == [code for _, code in pages], explain(
-            server, answers
-        )
+        answers = crowd_of_first_pages(server)
         assert "<h1>wingapp</h1>" in answers[0].text
-        assert not LOGGED_ERROR.search(server.error_log()), explain(server, answers)
 
 
 class Stream:

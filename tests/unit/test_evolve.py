@@ -12,6 +12,7 @@ from BTrees.OOBTree import OOBTree, OOTreeSet
 from ZODB import DB
 
 from tests.accounts import with_root
+from tests.unit.test_concurrency import code
 from wingapp import evolve, main
 from wingapp.audit import Entry, LogTree, widen_audit_log
 from wingapp.codes.models import Code
@@ -179,7 +180,6 @@ T0 = datetime(2026, 2, 1, 9, 0, tzinfo=UTC)
 
 def test_the_real_steps_bring_an_old_database_up_to_date(app):
     from wingapp.audit import add_audit_log
-    from wingapp.codes.models import Code
     from wingapp.folder import Folder
     from wingapp.users.models import User
 
@@ -267,17 +267,6 @@ def test_generations_7_and_8_widen_the_trees_a_crowd_adds_to(app):
         assert users.by_email["hash-of-old"] == "old"
 
 
-def sign_in_code(owner: str) -> Code:
-    return Code(
-        purpose="sign-in",
-        owner=owner,
-        binding="b",
-        digest="d",
-        created=T0,
-        expires=T0 + timedelta(minutes=10),
-    )
-
-
 def test_generations_17_and_18_spread_accounts_look_alikes_and_owners(app):
     root = make_root(app.registry)
     root.generation = 16
@@ -285,7 +274,7 @@ def test_generations_17_and_18_spread_accounts_look_alikes_and_owners(app):
     logins = [f"user{i:03d}" for i in range(40)]
     for login in logins:
         users.add_user(login, User(T0))
-        Folder.add(codes, f"code-{login}", sign_in_code(login))
+        Folder.add(codes, f"code-{login}", code(login))
     # As databases made before generation 17 hold them: one tree each.
     users.data = widened(narrow(users.data))
     users.by_skeleton = widened(narrow(users.by_skeleton))

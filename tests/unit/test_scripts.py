@@ -161,23 +161,24 @@ def test_evolve_reports_and_runs_pending_steps(ini_file, monkeypatch):
     db.close()
 
 
-def test_evolve_does_not_warn_of_the_data_it_is_about_to_evolve(ini_file, capfd):
-    latest = latest_generation(ini_file)
+def set_generation(ini_file, generation):
+    """The data as an older release left it (its generation only)."""
     _app, db, tm, conn = open_users(ini_file)
     with tm:
-        conn.root()["wingapp"].generation = latest - 1
+        conn.root()["wingapp"].generation = generation
     conn.close()
     db.close()
+
+
+def test_evolve_does_not_warn_of_the_data_it_is_about_to_evolve(ini_file, capfd):
+    latest = latest_generation(ini_file)
+    set_generation(ini_file, latest - 1)
     capfd.readouterr()
     code, out, _ = run(str(ini_file), "evolve")
     assert (code, f"Data is now at generation {latest}." in out) == (0, True)
     assert "The data is at generation" not in capfd.readouterr().err
     # Any other command opening data behind the code says to run evolve.
-    _app, db, tm, conn = open_users(ini_file)
-    with tm:
-        conn.root()["wingapp"].generation = latest - 1
-    conn.close()
-    db.close()
+    set_generation(ini_file, latest - 1)
     capfd.readouterr()
     run(str(ini_file), "sweep-sessions")
     logged = capfd.readouterr().err
