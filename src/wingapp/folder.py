@@ -134,20 +134,14 @@ class Folder(Persistent):
 
     def keys(self) -> Iterator[str]:
         """The names in order (merged across the trees: lazily)."""
-        trees = self.trees
-        if len(trees) == 1:
-            return iter(trees[0].keys())
-        return heapq.merge(*(tree.keys() for tree in trees))
+        return heapq.merge(*(tree.keys() for tree in self.trees))
 
     def values(self) -> Iterator[Any]:
         return (value for _, value in self.items())
 
     def items(self) -> Iterator[tuple[str, Any]]:
-        trees = self.trees
-        if len(trees) == 1:
-            return iter(trees[0].items())
         # By name only: two items never share one, and values do not sort.
-        return heapq.merge(*(tree.items() for tree in trees), key=itemgetter(0))
+        return heapq.merge(*(tree.items() for tree in self.trees), key=itemgetter(0))
 
     def add(self, name: str, other: Any, send_events: bool = True) -> Any:
         """Add ``other`` under ``name``, tell it where it lives, and send

@@ -32,7 +32,7 @@ import sys
 import threading
 import traceback
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, TextIO
+from typing import Any
 
 from pyramid.paster import get_app, setup_logging
 
@@ -98,24 +98,22 @@ class LazyApplication:
                 app = self._app
         return app
 
-    def preload(
-        self, environ: Mapping[str, Any] = os.environ, errors: TextIO | None = None
-    ) -> bool:
+    def preload(self, environ: Mapping[str, Any] = os.environ) -> bool:
         """Load the app now if ``environ`` (the process environment) names
         the ini; True if it loaded.
 
         Called by the WSGI script, which mod_wsgi imports in each daemon
-        process as it starts. A failure is written to ``errors`` (mod_wsgi's
-        stderr: the error log) and not raised: raised, it would fail the
-        script's import, and mod_wsgi would answer every request 500. The
-        first request tries again and is answered 503 if that fails too.
+        process as it starts. A failure is written to stderr (mod_wsgi's
+        error log) and not raised: raised, it would fail the script's
+        import, and mod_wsgi would answer every request 500. The first
+        request tries again and is answered 503 if that fails too.
         """
         if not environ.get(INI_VARIABLE):
             return False
         try:
             self.get(environ)
         except Exception:
-            (errors or sys.stderr).write(
+            sys.stderr.write(
                 "wingapp.wsgi: cannot load the application as the process "
                 "starts; requests are answered 503 until it loads:\n"
                 + traceback.format_exc()

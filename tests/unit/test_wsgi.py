@@ -241,18 +241,6 @@ def test_a_failed_preload_is_logged_and_requests_answer_503_until_it_loads(
     assert attempts == ["/srv/site.ini"] * 3
 
 
-def test_a_failed_preload_writes_where_it_is_told(no_ini_variable):
-    import io
-
-    def loader(path):
-        raise RuntimeError("no such ini")
-
-    errors = io.StringIO()
-    lazy = wsgi.LazyApplication(loader)
-    assert lazy.preload({"WINGAPP_INI": "/srv/gone.ini"}, errors=errors) is False
-    assert "RuntimeError: no such ini" in errors.getvalue()
-
-
 def test_real_app_preloads_from_the_process_environment(
     monkeypatch, ini_file, restore_logging
 ):

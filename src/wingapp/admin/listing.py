@@ -115,7 +115,7 @@ def find_users(
 
 
 def with_email(users: Users, email_index: str) -> list[User]:
-    """Every account with this address, in login order: its holder, and
+    """Every account with this address: its holder, and
     the accounts that gave it when they registered themselves (one may be
     squatting someone else's) and have not confirmed it. They are few (an
     account that has not confirmed in a day is swept), so they are sorted
@@ -124,7 +124,7 @@ def with_email(users: Users, email_index: str) -> list[User]:
     holder = users.find_by_email(email_index)
     if holder is not None:
         found[holder.__name__] = holder
-    return [found[login] for login in sorted(found)]
+    return list(found.values())
 
 
 def _matches(

@@ -226,13 +226,18 @@ class Users(Folder):
         name keeps the entry."""
         self.by_skeleton = new_trees(SHARDS)
         for login in self.keys():
-            key = skeleton(login)
-            tree_for(self.by_skeleton, key).setdefault(key, login)
+            key, skeletons = self._skeleton_of(login)
+            skeletons.setdefault(key, login)
+
+    def _skeleton_of(self, login: str) -> tuple[str, WideTree]:
+        """``login``'s skeleton, and the tree of ``by_skeleton`` it is in."""
+        key = skeleton(login)
+        return key, tree_for(self.by_skeleton, key)
 
     def looks_like(self, login: str) -> str | None:
         """The other account whose name ``login`` looks like, if any."""
-        key = skeleton(login)
-        found = tree_for(self.by_skeleton, key).get(key)
+        key, skeletons = self._skeleton_of(login)
+        found = skeletons.get(key)
         return None if found == login else found
 
     def rebuild_catalog(self) -> None:
@@ -332,8 +337,8 @@ class Users(Folder):
         if user.email_index is not None and user.expires is None:
             self.by_email[user.email_index] = login
         self._note_unconfirmed(user)
-        key = skeleton(login)
-        tree_for(self.by_skeleton, key)[key] = login
+        key, skeletons = self._skeleton_of(login)
+        skeletons[key] = login
         return user
 
     def reindex_email(self, user: User, old_index: str | None) -> None:
@@ -354,8 +359,7 @@ class Users(Folder):
         if user.email_index is not None and self.by_email.get(user.email_index) == name:
             del self.by_email[user.email_index]
         self._forget_unconfirmed(name, user.email_index)
-        key = skeleton(name)
-        skeletons = tree_for(self.by_skeleton, key)
+        key, skeletons = self._skeleton_of(name)
         if skeletons.get(key) == name:
             del skeletons[key]
         return user
