@@ -387,30 +387,14 @@ def express_script(venv: Path, directory: Path, script: Path) -> Iterator[str]:
 
 @contextlib.contextmanager
 def express_wingapp(venv: Path, ini: Path, app: Path) -> Iterator[str]:
-    port = servers.free_port()
-    server = servers.Express(ini.parent.parent / f"httpd-{port}", port)
-    servers.run(
-        [
-            venv / "bin" / "mod_wsgi-express",
-            "setup-server",
-            *("--application-type", "module", "--entry-point", "wingapp.wsgi"),
-            *("--python-path", app, "--setenv", "WINGAPP_INI", ini),
-            *express_options(
-                port,
-                server.root,
-                *("--working-directory", ini.parent),
-                *("--url-alias", "/static", app / "wingapp" / "static"),
-            ),
-        ]
-    )
-    server.apachectl("start")
-    try:
-        servers.wait_for_http(server.base + "/login", timeout=60)
+    """wingapp as deployed: the shipped WSGI script, the ini in Apache's
+    environment, each daemon loading the app as it starts (the tests'
+    servers.start_express), with the yardsticks' keep-alive and clients."""
+    serve = contextlib.contextmanager(servers.start_express)
+    with serve(
+        venv, ini, app, "--keep-alive-timeout", "5", "--max-clients", "64"
+    ) as server:
         yield server.base
-    finally:
-        servers.stop_apache(
-            server.root / "httpd.pid", [server.root / "apachectl", "stop"]
-        )
 
 
 def close(app) -> None:

@@ -13,6 +13,7 @@ warnings.filterwarnings(
 
 from pyramid.config import Configurator  # noqa: E402
 
+from .requests import one_request_class  # noqa: E402
 from .resources import bootstrap, root_factory  # noqa: E402
 from .settings import exits_on_bad_settings  # noqa: E402
 
@@ -65,5 +66,6 @@ def main(global_config, **settings):
         # a start refused by a bad setting would otherwise leave open.
         config.include("pyramid_zodbconn")
     app = config.make_wsgi_app()
+    one_request_class(app)
     bootstrap(app.registry._zodb_databases[""], app.registry)
     return app

@@ -10,6 +10,7 @@ they get a 400 in the layout, and the transaction aborts.
 from __future__ import annotations
 
 import json
+from types import SimpleNamespace
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
@@ -121,6 +122,30 @@ def sane_request_tween_factory(handler: Any, registry: Any) -> Any:
         return refused_before_routing(request, problem)
 
     return sane_request
+
+
+def one_request_class(router: Any) -> None:
+    """Have ``router`` make its requests of one class that already holds
+    every property the configuration added (``add_request_method`` with
+    ``property`` or ``reify``: ``sign_in``, ``tm``, ``services``...).
+
+    Left to itself, Pyramid makes a new class for every request to hold
+    them, which was about a twentieth of a signed-in page's time. The
+    registry's extensions stay whole, so ``apply_request_extensions`` and
+    ``pyramid.scripting.prepare`` still give other requests (commands,
+    tests) the same properties; only the router skips them, since its
+    class has them already. (A subrequest, which wingapp makes none of,
+    would have to be made with ``router.request_factory`` to have them.)"""
+    extensions = router.request_extensions
+    router.request_factory = type(
+        "Request",
+        (router.request_factory,),
+        {"__module__": __name__, **extensions.descriptors},
+    )
+    # The same dict of methods: they are bound per request, not per class.
+    router.request_extensions = SimpleNamespace(
+        methods=extensions.methods, descriptors={}
+    )
 
 
 def includeme(config: Any) -> None:

@@ -34,6 +34,12 @@ SCRIPTS = (
     "zodbpack",
 )
 
+AS_MOD_WSGI_IMPORTS_IT = (
+    "import runpy, sys; "
+    "names = runpy.run_path(sys.argv[1], run_name='_mod_wsgi_wingapp'); "
+    "print('loaded' if names['application']._app is not None else 'not loaded')"
+)
+
 
 def test_buildout_from_a_fresh_copy_serves_the_app(tmp_path, file_settings):
     clone = copy_source_tree(tmp_path / "clone")
@@ -62,6 +68,15 @@ def test_buildout_from_a_fresh_copy_serves_the_app(tmp_path, file_settings):
         [clone / "bin" / "wingapp.wsgi"], env={**os.environ, "WINGAPP_INI": str(ini)}
     )
     assert f"the application loads from {ini}" in check.stdout
+    # Imported as mod_wsgi imports it (a module, not __main__), it loads
+    # the app right away, before any request.
+    script = clone / "bin" / "wingapp.wsgi"
+    python = script.read_text().splitlines()[0].removeprefix("#!")
+    imported = run(
+        [python, "-c", AS_MOD_WSGI_IMPORTS_IT, script],
+        env={**os.environ, "WINGAPP_INI": str(ini)},
+    )
+    assert imported.stdout.splitlines()[-1] == "loaded"
 
     server = subprocess.Popen(
         [clone / "bin" / "pserve", ini],
