@@ -346,10 +346,14 @@ def sign_in_both(stack: Stack, admin_password: str) -> None:
 # --- mod_wsgi-express on RelStorage -----------------------------------------
 
 
+KEEP_ALIVE = ("--keep-alive-timeout", "5", "--max-clients", "64")
+"""Keep-alive, as browsers and wrk use it; client slots for every wrk
+connection, so none waits on Apache."""
+
+
 def express_options(port: int, root: Path, *options: object) -> list[str]:
-    """What every mod_wsgi-express here shares: two daemon processes of
-    four threads, as www-data; keep-alive, as browsers and wrk use it;
-    client slots for every wrk connection, so none waits on Apache."""
+    """What every yardstick's mod_wsgi-express shares: two daemon
+    processes of four threads, as www-data, and :data:`KEEP_ALIVE`."""
     return [
         str(option)
         for option in (
@@ -357,7 +361,7 @@ def express_options(port: int, root: Path, *options: object) -> list[str]:
             *("--host", "127.0.0.1", "--port", port),
             *("--user", servers.DAEMON_USER, "--group", servers.DAEMON_USER),
             *("--locale", "C.UTF-8", "--server-root", root),
-            *("--keep-alive-timeout", "5", "--max-clients", "64"),
+            *KEEP_ALIVE,
             *options,
         )
     ]
@@ -389,11 +393,9 @@ def express_script(venv: Path, directory: Path, script: Path) -> Iterator[str]:
 def express_wingapp(venv: Path, ini: Path, app: Path) -> Iterator[str]:
     """wingapp as deployed: the shipped WSGI script, the ini in Apache's
     environment, each daemon loading the app as it starts (the tests'
-    servers.start_express), with the yardsticks' keep-alive and clients."""
+    servers.start_express), with the yardsticks' :data:`KEEP_ALIVE`."""
     serve = contextlib.contextmanager(servers.start_express)
-    with serve(
-        venv, ini, app, "--keep-alive-timeout", "5", "--max-clients", "64"
-    ) as server:
+    with serve(venv, ini, app, *KEEP_ALIVE) as server:
         yield server.base
 
 

@@ -5,6 +5,9 @@ that says which methods the page takes. WebOb decodes the path, the query and fo
 view asks for them, so bytes that are not UTF-8 would fail deep inside a
 view (or inside the error page drawn for it) as a 500. Checked here once,
 they get a 400 in the layout, and the transaction aborts.
+
+Also here: the one class the app makes its requests of
+(:func:`one_request_class`).
 """
 
 from __future__ import annotations

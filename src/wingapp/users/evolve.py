@@ -48,5 +48,6 @@ def spread_accounts(root: Any) -> None:
     sixteen trees each, so that registrations of names that sort together
     no longer all add to the last bucket of one tree (see ``Users``)."""
     users = root["users"]
-    users.data = spread(users.data, WideTree, SHARDS)
+    # As many trees as a new Users makes.
+    users.data = spread(users.data, WideTree, users.shards)
     users.by_skeleton = spread(users.by_skeleton, WideTree, SHARDS)
