@@ -50,6 +50,7 @@ ROOT = HERE.parent
 # helpers, as bench/concurrency.py uses them.
 sys.path.insert(0, str(ROOT))
 
+import budget  # noqa: E402
 import toy_app  # noqa: E402
 from report import replace_section  # noqa: E402
 from tests.integration import servers  # noqa: E402
@@ -494,7 +495,13 @@ def spread(values: list[float]) -> str:
     return f"{min(values):.2f}–{max(values):.2f}"
 
 
-def section(stacks: list[Stack], args: argparse.Namespace, command: str) -> list[str]:
+def section(
+    stacks: list[Stack],
+    args: argparse.Namespace,
+    command: str,
+    after: dict[str, list[str]],
+) -> list[str]:
+    """The section's lines; ``after`` holds lines to follow a stack's table."""
     started = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     lines = [
         f"Written by `make bench` (`{command}`), run {started} at {revision()}.",
@@ -555,8 +562,60 @@ def section(stacks: list[Stack], args: argparse.Namespace, command: str) -> list
             f"The signed-in user page: {hello:.2f}x hello (goal 0.5: "
             f"{'met' if hello >= GOALS[0] else 'not met'}), {toy:.2f}x the toy "
             f"page (goal 0.9: {'met' if toy >= GOALS[1] else 'not met'}).",
+            *after.get(stack.name, []),
         ]
     return lines
+
+
+def projection(stack: Stack, found: budget.Budget) -> list[str]:
+    """What the in-process figures predict for wrk, under a simple model.
+
+    Each request costs the server's own work ``s`` (parsing, sockets,
+    threads: the same for every app) plus the app's CPU time ``a``, so a
+    case serves ``c / (s + a)`` requests a second. hello and the toy give
+    two such equations, which fix ``c`` and ``s``; the model is checked by
+    what it predicts for the page as it is, against what wrk measured."""
+    rps = {
+        c.label: statistics.median(r.rps for r in stack.runs[c.label]) for c in CASES
+    }
+    mine = next(c for c in CASES if c.signed_in == "user")
+    hello, toy, page = rps[BASELINE.label], rps[TOY.label], rps[mine.label]
+    spread_s = 1 / toy - 1 / hello
+    if spread_s <= 0 or found.toy_ms <= found.hello_ms:
+        return ["", "(No projection: the toy was not slower than hello in this run.)"]
+    c = (found.toy_ms - found.hello_ms) / spread_s
+    s = c / hello - found.hello_ms
+
+    def vs_toy(app_ms: float) -> float:
+        return (s + found.toy_ms) / (s + app_ms)
+
+    def vs_hello(app_ms: float) -> float:
+        return (s + found.hello_ms) / (s + app_ms)
+
+    return [
+        "",
+        "#### How far this page can go: in-process (`bench/budget.py`)",
+        "",
+        "The same Python, minutes after the rounds above, no server: CPU "
+        'time per request, median of 5 runs of 1,000. "Templates alone" '
+        "renders each page's templates again with the very values its "
+        "request gave them (the view's, and each answer of the layout's "
+        "helpers), byte for byte the same page. The floor is the toy's "
+        "request with the page's templates in place of the toy's: what the "
+        "page would cost if everything else wingapp does (session, sign-in, "
+        "permissions, decrypting, the view, headers) were free.",
+        "",
+        *found.lines(),
+        "",
+        f"What that predicts for wrk, if each request costs the server's own "
+        f"work (the same for every app) plus the app's CPU time: hello and "
+        f"the toy above give the server's share, {s:.3f} ms. The model "
+        f"predicts the page as it is at {vs_toy(found.page_ms):.2f}x the "
+        f"toy; wrk measured {page / toy:.2f}x (medians). **At its floor, the "
+        f"page would reach {vs_toy(found.floor_ms):.2f}x the toy and "
+        f"{vs_hello(found.floor_ms):.2f}x hello**, against the goals of "
+        f"{GOALS[1]}x and {GOALS[0]}x.",
+    ]
 
 
 def main() -> int:
@@ -567,6 +626,9 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--only", choices=("waitress", "modwsgi"))
     parser.add_argument("--output", default=str(ROOT / "BENCHMARKS.md"))
+    parser.add_argument(
+        "--no-budget", action="store_true", help="skip bench/budget.py's measure"
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         print("bench: wrk is missing (tools/system-packages.sh)", file=sys.stderr)
@@ -583,7 +645,16 @@ def main() -> int:
                 rounds(stack, args)
             stacks.append(stack)
             print(f"{stack.name}: {time.monotonic() - started:.0f} s", flush=True)
-    replace_section(Path(args.output), SECTION, section(stacks, args, command.strip()))
+    after: dict[str, list[str]] = {}
+    for stack in stacks:
+        # Under the waitress table only: the in-process measure runs in the
+        # Python that waitress ran, on a FileStorage as it did.
+        if stack.storage == "FileStorage" and not args.no_budget:
+            found = budget.measure()
+            print("\n".join(found.lines()), flush=True)
+            after[stack.name] = projection(stack, found)
+    lines = section(stacks, args, command.strip(), after)
+    replace_section(Path(args.output), SECTION, lines)
     print(f"wrote {args.output}")
     return 0
 

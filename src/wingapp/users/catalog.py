@@ -52,7 +52,7 @@ from BTrees.OOBTree import OOTreeSet
 from persistent import Persistent
 
 from ..events import IObjectAdded, IObjectRemoved, IRecordedEvent
-from ..folder import WideTree
+from ..folder import WideTree, new_trees
 from ..interfaces import IUser, IUsers
 from ..shards import shard, spread, tree_for
 from ..walks import HIGH, page_of, walk
@@ -178,7 +178,7 @@ class UserCatalog(Persistent):
         # login -> Values: what the account is indexed under now, in the
         # tree of the login's shard; wide, as registrations insert at
         # random places
-        self.indexed = tuple(WideTree() for _ in range(SHARDS))
+        self.indexed = new_trees(SHARDS)
 
     def values_of(self, login: str) -> Values | None:
         """What ``login`` is indexed under now, None if it is not."""
