@@ -12,7 +12,7 @@ From these, the page's floor: the toy's request with the toy's template
 swapped for the page's. Nothing the page does besides rendering (session,
 sign-in, permissions, decrypting, the view, headers) can bring it below
 that floor. ``bench/run.py`` puts these figures under its waitress table,
-with what they predict for wrk.
+and serves the floor itself (``replayed_page``) to measure it with wrk.
 
     .venv/bin/python bench/budget.py [--requests 1000] [--runs 5]
 """
@@ -210,6 +210,16 @@ def templates_alone(once: Callable[[], bytes]) -> Callable[[], str]:
     if render() != html:
         raise AssertionError("the replayed render differs from the request's")
     return render
+
+
+def replayed_page(directory: Path) -> Callable[[], str]:
+    """The signed-in page's templates alone, as ``templates_alone`` gives
+    them, from a site made in ``directory``. The site's database stays
+    open: the replayed values include its objects."""
+    from pyramid.paster import get_app
+
+    app = get_app(str(make_site(directory)))
+    return templates_alone(Caller(app, environ(PAGE, signed_in_cookie(app))))
 
 
 @dataclass

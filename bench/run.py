@@ -21,6 +21,11 @@ median reported, so a neighbour that loads the machine for a while moves
 both sides of a ratio alike. Signed-in pages are asked with the cookie of
 a real sign-in through the form. Figures go to BENCHMARKS.md.
 
+The waitress stack has one more case, the signed-in page's floor: the
+toy's app serving that page's templates, replayed by bench/budget.py with
+the values a real request gave them. After the rounds, budget.py's
+in-process split of the page goes under the waitress table.
+
     .venv/bin/python bench/run.py [--rounds 5] [--seconds 5] [--only waitress|modwsgi]
 """
 
@@ -97,6 +102,20 @@ from waitress import serve
 serve(make_app(sys.argv[3]), listen=sys.argv[2], threads=4, _quiet=True)
 """
 
+# The toy, with wingapp's signed-in page templates in place of its own,
+# replayed with the values a real request gave them (bench/budget.py).
+SERVE_FLOOR = f"""
+{QUIET}
+import sys
+from pathlib import Path
+sys.path.insert(0, sys.argv[1])
+from budget import replayed_page
+from toy_app import make_app
+from waitress import serve
+render = replayed_page(Path(sys.argv[4]))
+serve(make_app(sys.argv[3], render), listen=sys.argv[2], threads=4, _quiet=True)
+"""
+
 # mod_wsgi imports the script once a daemon process, before its first
 # request: the app (and its database) is made once a process.
 WSGI_SCRIPT = """
@@ -134,6 +153,13 @@ CASES = [
         "user",
     ),
     Case("admin: the users listing", "wingapp", "/users/", 200, USER, "admin"),
+    Case(
+        "its floor: the toy serving the user page's templates",
+        "floor",
+        "/page/",
+        200,
+        f"<h1>{USER}</h1>",
+    ),
 ]
 BASELINE, TOY = CASES[0], CASES[1]
 GOALS = (0.5, 0.9)
@@ -231,21 +257,26 @@ def measure(stack: Stack, case: Case, args: argparse.Namespace) -> Run:
     return run
 
 
+def cases(stack: Stack) -> list[Case]:
+    """The cases this stack has servers for (the floor is waitress's)."""
+    return [c for c in CASES if c.server in stack.bases]
+
+
 def rounds(stack: Stack, args: argparse.Namespace) -> None:
-    for case in CASES:
+    for case in cases(stack):
         check(stack, case)
     # Warm every server (templates compiled, caches full, connections made).
     warm = argparse.Namespace(**{**vars(args), "seconds": 2})
-    for case in CASES:
+    for case in cases(stack):
         measure(stack, case, warm)
     for number in range(1, args.rounds + 1):
         this_round: dict[str, Run] = {}
-        for case in CASES:
+        for case in cases(stack):
             this_round[case.label] = run = measure(stack, case, args)
             stack.runs.setdefault(case.label, []).append(run)
         hello = this_round[BASELINE.label].rps
         toy = this_round[TOY.label].rps
-        for case in CASES:
+        for case in cases(stack):
             rps = this_round[case.label].rps
             stack.ratios.setdefault(case.label, []).append(rps / hello)
             stack.toy_ratios.setdefault(case.label, []).append(rps / toy)
@@ -254,7 +285,7 @@ def rounds(stack: Stack, args: argparse.Namespace) -> None:
             + ", ".join(
                 f"{c.label} {this_round[c.label].rps:.0f}/s "
                 f"({this_round[c.label].rps / hello:.2f}x)"
-                for c in CASES
+                for c in cases(stack)
             ),
             flush=True,
         )
@@ -317,9 +348,12 @@ def waitress_stack(work: Path) -> Iterator[Stack]:
     cache = "?connection_cache_size=20000"  # as development.ini has it
     ini, admin_password = make_site(site, f"file://{site}/var/Data.fs{cache}")
     toy_uri = f"file://{site}/toy.fs{cache}"
+    floor = site / "floor"  # the floor's own site, whose page it replays
+    floor.mkdir()
     scripts = {
         "hello": (SERVE_HELLO, []),
         "toy": (SERVE_TOY, [toy_uri]),
+        "floor": (SERVE_FLOOR, [f"file://{site}/floor.fs{cache}", str(floor)]),
         "wingapp": (SERVE_WINGAPP, []),
     }
     with contextlib.ExitStack() as stack:
@@ -535,7 +569,7 @@ def section(
             "| case | requests/s | vs. hello | range | vs. toy | p50 ms | p99 ms |",
             "|---|---:|---:|---:|---:|---:|---:|",
         ]
-        for case in CASES:
+        for case in cases(stack):
             runs = stack.runs[case.label]
             ratios = stack.ratios[case.label]
             lines.append(
@@ -567,55 +601,39 @@ def section(
     return lines
 
 
-def projection(stack: Stack, found: budget.Budget) -> list[str]:
-    """What the in-process figures predict for wrk, under a simple model.
+FLOOR = CASES[-1]
 
-    Each request costs the server's own work ``s`` (parsing, sockets,
-    threads: the same for every app) plus the app's CPU time ``a``, so a
-    case serves ``c / (s + a)`` requests a second. hello and the toy give
-    two such equations, which fix ``c`` and ``s``; the model is checked by
-    what it predicts for the page as it is, against what wrk measured."""
-    rps = {
-        c.label: statistics.median(r.rps for r in stack.runs[c.label]) for c in CASES
-    }
-    mine = next(c for c in CASES if c.signed_in == "user")
-    hello, toy, page = rps[BASELINE.label], rps[TOY.label], rps[mine.label]
-    spread_s = 1 / toy - 1 / hello
-    if spread_s <= 0 or found.toy_ms <= found.hello_ms:
-        return ["", "(No projection: the toy was not slower than hello in this run.)"]
-    c = (found.toy_ms - found.hello_ms) / spread_s
-    s = c / hello - found.hello_ms
 
-    def vs_toy(app_ms: float) -> float:
-        return (s + found.toy_ms) / (s + app_ms)
-
-    def vs_hello(app_ms: float) -> float:
-        return (s + found.hello_ms) / (s + app_ms)
-
-    return [
+def floor_lines(stack: Stack, found: budget.Budget) -> list[str]:
+    """The in-process split of the signed-in page, and what its floor
+    served under wrk in the rounds above."""
+    lines = [
         "",
-        "#### How far this page can go: in-process (`bench/budget.py`)",
+        "#### How far this page can go (`bench/budget.py`)",
         "",
-        "The same Python, minutes after the rounds above, no server: CPU "
-        'time per request, median of 5 runs of 1,000. "Templates alone" '
-        "renders each page's templates again with the very values its "
-        "request gave them (the view's, and each answer of the layout's "
-        "helpers), byte for byte the same page. The floor is the toy's "
-        "request with the page's templates in place of the toy's: what the "
-        "page would cost if everything else wingapp does (session, sign-in, "
-        "permissions, decrypting, the view, headers) were free.",
+        "The last case above is the page's floor: the toy's app, with the "
+        "toy's template replaced by the signed-in page's templates, replayed "
+        "with the very values a real request gave them (the view's, and "
+        "every answer of the layout's helpers), byte for byte that page. It "
+        "is what the page would serve if everything wingapp does besides "
+        "rendering (session, sign-in, permissions, decrypting, the view, "
+        "headers) cost nothing.",
+        "",
+        "In-process, the same Python minutes later, no server: CPU time per "
+        "request, median of 5 runs of 1,000.",
         "",
         *found.lines(),
-        "",
-        f"What that predicts for wrk, if each request costs the server's own "
-        f"work (the same for every app) plus the app's CPU time: hello and "
-        f"the toy above give the server's share, {s:.3f} ms. The model "
-        f"predicts the page as it is at {vs_toy(found.page_ms):.2f}x the "
-        f"toy; wrk measured {page / toy:.2f}x (medians). **At its floor, the "
-        f"page would reach {vs_toy(found.floor_ms):.2f}x the toy and "
-        f"{vs_hello(found.floor_ms):.2f}x hello**, against the goals of "
-        f"{GOALS[1]}x and {GOALS[0]}x.",
     ]
+    if FLOOR.label in stack.toy_ratios:
+        toy = statistics.median(stack.toy_ratios[FLOOR.label])
+        hello = statistics.median(stack.ratios[FLOOR.label])
+        lines += [
+            "",
+            f"**At its floor the page serves {toy:.2f}x the toy and "
+            f"{hello:.2f}x hello under wrk**, against the goals of "
+            f"{GOALS[1]}x and {GOALS[0]}x.",
+        ]
+    return lines
 
 
 def main() -> int:
@@ -652,7 +670,7 @@ def main() -> int:
         if stack.storage == "FileStorage" and not args.no_budget:
             found = budget.measure()
             print("\n".join(found.lines()), flush=True)
-            after[stack.name] = projection(stack, found)
+            after[stack.name] = floor_lines(stack, found)
     lines = section(stacks, args, command.strip(), after)
     replace_section(Path(args.output), SECTION, lines)
     print(f"wrote {args.output}")

@@ -11,6 +11,7 @@ tree at the first start.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import transaction
@@ -57,7 +58,10 @@ def make_tree(db) -> None:
         conn.close()
 
 
-def make_app(zodb_uri: str):
+def make_app(zodb_uri: str, render: Callable[[], str] | None = None):
+    """The toy page's app; with ``render``, its page is what ``render``
+    returns (bench/budget.py's replay of wingapp's page templates) instead
+    of the toy template: everything else stays the toy's."""
     settings = {
         "zodbconn.uri": zodb_uri,
         "tm.manager_hook": "pyramid_tm.explicit_manager",
@@ -66,7 +70,13 @@ def make_app(zodb_uri: str):
         config.include("pyramid_chameleon")
         config.include("pyramid_tm")
         config.include("pyramid_zodbconn")
-        config.add_view(page_view, context=Page, renderer=TEMPLATE)
+        if render is None:
+            config.add_view(page_view, context=Page, renderer=TEMPLATE)
+        else:
+            # Through a renderer, as the toy's template is, so the response
+            # is made the same way.
+            config.add_renderer(".replay", lambda info: lambda value, system: render())
+            config.add_view(page_view, context=Page, renderer="page.replay")
     app = config.make_wsgi_app()
     make_tree(app.registry._zodb_databases[""])
     return app
