@@ -42,7 +42,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # The servers' helpers live with the integration tests.
 sys.path.insert(0, str(ROOT))
 
-from report import replace_section  # noqa: E402
+from report import replace_section, revision  # noqa: E402
 from tests.conftest import FAST_HASHING  # noqa: E402
 from tests.integration import servers  # noqa: E402
 from tests.integration.postgres import fresh_database, uri  # noqa: E402
@@ -461,16 +461,6 @@ def show(site: Site, f: Figures) -> None:
     for log, causes in (("app log", f.app_errors), ("error_log", f.apache_errors)):
         for line, n in causes.most_common(8):
             print(f"  {log}: {n:5d}  {line}")
-
-
-def revision() -> str:
-    def git(*args: str) -> str:
-        return subprocess.run(
-            ["git", *args], cwd=ROOT, capture_output=True, text=True
-        ).stdout.strip()
-
-    dirty = " with uncommitted changes" if git("status", "--porcelain") else ""
-    return f"{git('rev-parse', '--short', 'HEAD')}{dirty}"
 
 
 def section(results: list[tuple[Site, Figures]], seconds: float) -> list[str]:

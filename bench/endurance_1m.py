@@ -36,12 +36,11 @@ sys.path.insert(0, str(HERE))
 # The tests' helpers: an ini's logging, a client that signs in.
 sys.path.insert(0, str(HERE.parent))
 
-from report import replace_section  # noqa: E402
+from report import replace_section, revision  # noqa: E402
 from tests.ini import LOGGING  # noqa: E402
 from users_1m import (  # noqa: E402
     PASSWORD,
     Site,
-    git_head,
     import_accounts,
     write_ini,
 )
@@ -77,7 +76,7 @@ def build(work: Path, users: int, events: int, batch: int) -> dict[str, Any]:
         "users_s": users_s,
         "events_s": recorded.seconds,
         "week": week,
-        "commit": git_head(),
+        "commit": revision(),
         "when": f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
     }
     (work / BUILT).write_text(json.dumps(built))

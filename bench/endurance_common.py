@@ -33,6 +33,7 @@ sys.path.insert(0, str(HERE))
 
 from concurrency import PASSWORD, WALKER, error_records  # noqa: E402
 from concurrency import make_site as make_crowd_site  # noqa: E402
+from report import revision  # noqa: E402
 from tests.integration import servers  # noqa: E402
 
 
@@ -245,17 +246,6 @@ def rss_mib(pid: int) -> float:
 
 
 # --- The section's header ----------------------------------------------------
-
-
-def git(*args: str) -> str:
-    return subprocess.run(
-        ["git", *args], cwd=ROOT, capture_output=True, text=True
-    ).stdout.strip()
-
-
-def revision() -> str:
-    dirty = " with uncommitted changes" if git("status", "--porcelain", "src") else ""
-    return f"{git('rev-parse', '--short', 'HEAD')}{dirty}"
 
 
 def machine() -> str:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import platform
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -23,7 +22,7 @@ from pathlib import Path
 
 import webtest
 from pyramid.config import Configurator
-from report import replace_section
+from report import replace_section, revision
 
 HERE = Path(__file__).resolve().parent
 PASSWORD = "violet harbour lantern seventeen"
@@ -202,9 +201,6 @@ def main(argv: list[str] | None = None) -> int:
             rows.append(f"| {title} | {a:.1f} | {b:.1f} | {b / a:.2f} |")
             print(rows[-1], flush=True)
         app.registry._zodb_databases[""].close()
-    commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True
-    ).stdout.strip()
     replace_section(
         HERE.parent / "BENCHMARKS.md",
         "Answers that must not tell whether an account exists",
@@ -212,8 +208,8 @@ def main(argv: list[str] | None = None) -> int:
             "Written by `.venv/bin/python bench/enumeration.py` (in process, "
             "FileStorage, production password hashing: argon2id t=3, 64 MiB, "
             f"p=4). Medians of {args.runs} alternating runs, ms. Run "
-            f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC at {commit} (with the "
-            f"change uncommitted); {platform.machine()}, Python "
+            f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC at {revision()}; "
+            f"{platform.machine()}, Python "
             f"{platform.python_version()}, a machine shared with other work.",
             "",
             "| steps | an account | nobody | ratio |",

@@ -29,7 +29,6 @@ import platform
 import pstats
 import random
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -43,13 +42,12 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from report import replace_section  # noqa: E402
+from report import replace_section, revision  # noqa: E402
 from users_1m import (  # noqa: E402
     ADMIN,
     PASSWORD,
     Site,
     admin_client,
-    git_head,
     import_accounts,
     write_ini,
 )
@@ -418,21 +416,6 @@ def check(data: dict, recorded: Recorded) -> None:
     assert sign_ins >= recorded.kinds["sign-in", "success"], sign_ins
 
 
-def uncommitted() -> str:
-    """Words saying the source differed from the commit, if it did."""
-    with contextlib.suppress(OSError, subprocess.CalledProcessError):
-        changed = subprocess.run(
-            ["git", "status", "--porcelain", "src"],
-            cwd=HERE.parent,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-        if changed:
-            return " (with uncommitted changes in src/)"
-    return ""
-
-
 def mib(path: Path) -> float:
     return path.stat().st_size / 2**20
 
@@ -468,7 +451,7 @@ def report(
         "Written by `python bench/events_1m.py` "
         f"(`--events {args.events} --batch {args.batch} --accounts {args.accounts} "
         f"--runs {args.runs}`). Run {datetime.now().astimezone():%Y-%m-%d %H:%M %Z} "
-        f"at {git_head()}{uncommitted()}; "
+        f"at {revision()}; "
         f"{platform.machine()}, {os.cpu_count()} cores, "
         f"Python {platform.python_version()}.",
         "",

@@ -3,9 +3,26 @@ rewrites its own section and keeps the others."""
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 TITLE = "# Benchmarks"
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def revision() -> str:
+    """The commit the figures were measured at, and whether the code that
+    ran (``src``, ``bench``) differed from it. BENCHMARKS.md, which the
+    scripts write, is not the code."""
+
+    def git(*args: str) -> str:
+        return subprocess.run(
+            ["git", *args], cwd=ROOT, capture_output=True, text=True
+        ).stdout.strip()
+
+    head = git("rev-parse", "--short", "HEAD") or "unknown"
+    dirty = git("status", "--porcelain", "--untracked-files=no", "--", "src", "bench")
+    return f"{head} (with uncommitted changes)" if dirty else head
 
 
 def replace_section(path: Path, heading: str, lines: list[str]) -> None:

@@ -57,13 +57,12 @@ sys.path.insert(0, str(ROOT))
 
 import budget  # noqa: E402
 import toy_app  # noqa: E402
-from report import replace_section  # noqa: E402
+from budget import PAGE, PASSWORD, USER  # noqa: E402
+from report import replace_section, revision  # noqa: E402
 from tests.integration import servers  # noqa: E402
 from tests.integration.postgres import fresh_database, uri  # noqa: E402
 
 BIN = Path(sys.executable).parent
-PASSWORD = "violet harbour lantern seventeen"
-USER = "bench"
 SECTION = "Pages against a bare Pyramid app"
 # As production.ini has it.
 RELSTORAGE = {
@@ -147,7 +146,7 @@ CASES = [
     Case(
         "a user's own page, signed in",
         "wingapp",
-        f"/users/{USER}/",
+        PAGE,
         200,
         f"<h1>{USER}</h1>",
         "user",
@@ -504,23 +503,6 @@ def modwsgi_stack(work: Path) -> Iterator[Stack]:
 # --- The report ---------------------------------------------------------------
 
 
-def revision() -> str:
-    found = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-    ).stdout.strip()
-    dirty = subprocess.run(
-        # The code that ran: BENCHMARKS.md, which this writes, is not it.
-        ["git", "status", "--porcelain", "--untracked-files=no", "--", "src", "bench"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-    ).stdout.strip()
-    return f"{found} (with uncommitted changes)" if dirty else found
-
-
 def wrk_version() -> str:
     found = subprocess.run(["wrk", "-v"], capture_output=True, text=True)
     return (found.stdout + found.stderr).split("[", 1)[0].strip()
@@ -621,7 +603,7 @@ def floor_lines(stack: Stack, found: budget.Budget) -> list[str]:
         "headers) cost nothing.",
         "",
         "In-process, the same Python minutes later, no server: CPU time per "
-        "request, median of 5 runs of 1,000.",
+        f"request, median of {budget.RUNS} runs of {budget.REQUESTS:,}.",
         "",
         *found.lines(),
     ]

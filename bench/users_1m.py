@@ -19,7 +19,6 @@ check: ``python bench/users_1m.py --users 20000 --import-rows 5000``.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import platform
@@ -39,7 +38,7 @@ sys.path.insert(0, str(HERE))
 # The tests' helpers: an ini's logging.
 sys.path.insert(0, str(HERE.parent))
 
-from report import replace_section  # noqa: E402
+from report import replace_section, revision  # noqa: E402
 from tests.ini import LOGGING  # noqa: E402
 
 PASSWORD = "violet harbour lantern seventeen"
@@ -356,18 +355,6 @@ def build(work: Path, count: int) -> tuple[Site, float, float]:
     return site, seconds, size
 
 
-def git_head() -> str:
-    with contextlib.suppress(OSError, subprocess.CalledProcessError):
-        return subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
-            cwd=HERE.parent,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-    return "unknown"
-
-
 def report(
     args: Any,
     build_s: float,
@@ -380,7 +367,7 @@ def report(
     lines = [
         "Written by `python bench/users_1m.py` "
         f"(`--users {args.users} --import-rows {args.import_rows}`). "
-        f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC at {git_head()}; "
+        f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC at {revision()}; "
         f"{os.cpu_count()} cores, Python {platform.python_version()}.",
         "",
         f"The database (FileStorage) holds {args.users:,} accounts, made by the "

@@ -223,6 +223,15 @@ def connected_to_postgres() -> set[int]:
     return {int(pid) for pid in re.findall(r"pid=(\d+)", listing.stdout)}
 
 
+def wait_for_daemons_on_the_database(pids) -> None:
+    """Until both daemon processes (``pids()``) hold a connection to
+    PostgreSQL: each has loaded the app, which opens the database."""
+    wait_until(
+        lambda: len(pids()) == 2 and pids() <= connected_to_postgres(),
+        what="both daemons to open the database before any request",
+    )
+
+
 def test_daemons_load_the_app_as_they_start(express_site, installed_app, venv):
     """Each daemon process loads the app as it starts, not at the first
     request it gets: no request waits for a load or meets a process that
@@ -234,13 +243,7 @@ def test_daemons_load_the_app_as_they_start(express_site, installed_app, venv):
     with express(venv, ini, installed_app) as server:
         # Loading opens the database. Only the start-up check (one GET
         # /login) has reached a daemon, and only one of them.
-        wait_until(
-            lambda: (
-                len(server.daemon_pids()) == 2
-                and server.daemon_pids() <= connected_to_postgres()
-            ),
-            what="both daemons to open the database before any request",
-        )
+        wait_for_daemons_on_the_database(server.daemon_pids)
         # A daemon still to load would now answer 503 (no ini to load).
         ini.unlink()
         crowd_of_first_pages(server)
@@ -555,13 +558,7 @@ def test_example_vhost_over_tls(apache_root, source, venv, installed_app, vhost_
     ) as (https, http, context):
         # Both daemons loaded the app as they started (WSGIImportScript),
         # though only the start-up check has reached one of them.
-        wait_until(
-            lambda: (
-                len(daemon_pids("(wsgi:wingapp)")) == 2
-                and daemon_pids("(wsgi:wingapp)") <= connected_to_postgres()
-            ),
-            what="both daemons to open the database before any request",
-        )
+        wait_for_daemons_on_the_database(lambda: daemon_pids("(wsgi:wingapp)"))
         client = Client(https, context=context)
         home = client.get("/")
         assert home.status == 200

@@ -20,6 +20,12 @@ def close_databases(app):
         db.close()
 
 
+def up(environ, start_response):
+    """The app a loader hands back: it answers "up"."""
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [b"up"]
+
+
 def test_ini_path_prefers_the_process_environment():
     assert (
         wsgi.ini_path({"WINGAPP_INI": "/a.ini"}, {"WINGAPP_INI": "/b.ini"}) == "/a.ini"
@@ -80,15 +86,11 @@ def test_a_failed_load_is_tried_again_at_the_next_request(no_ini_variable):
     503, and the next one loads the app."""
     attempts = []
 
-    def app(environ, start_response):
-        start_response("200 OK", [("Content-Type", "text/plain")])
-        return [b"up"]
-
     def loader(path):
         attempts.append(path)
         if len(attempts) == 1:
             raise ConnectionRefusedError("the database is starting up")
-        return app
+        return up
 
     client = webtest.TestApp(
         wsgi.LazyApplication(loader), extra_environ={"WINGAPP_INI": "/srv/site.ini"}
@@ -191,9 +193,7 @@ def test_preload_builds_the_app_before_any_request(no_ini_variable):
 
     def loader(path):
         loaded.append(path)
-        return lambda environ, start_response: (
-            start_response("200 OK", [("Content-Type", "text/plain")]) and [b"up"]
-        )
+        return up
 
     lazy = wsgi.LazyApplication(loader)
     assert lazy.preload({"WINGAPP_INI": "/srv/site.ini"}) is True
@@ -221,9 +221,7 @@ def test_a_failed_preload_is_logged_and_requests_answer_503_until_it_loads(
         attempts.append(path)
         if len(attempts) < 3:
             raise ConnectionRefusedError("the database is starting up")
-        return lambda environ, start_response: (
-            start_response("200 OK", [("Content-Type", "text/plain")]) and [b"up"]
-        )
+        return up
 
     lazy = wsgi.LazyApplication(loader)
     environ = {"WINGAPP_INI": "/srv/site.ini"}

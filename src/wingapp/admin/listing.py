@@ -85,32 +85,27 @@ def find_users(
     state, role, prefix, email = (
         listing.filters[name] for name in ("state", "role", "login", "email")
     )
+    # Sorted and paged alike whichever way the accounts are found.
+    paging = {
+        "order_by": listing.key,
+        "descending": listing.descending,
+        "after": listing.after,
+        "start": listing.start,
+        "limit": listing.limit,
+    }
     if email is not None:
         found = [
             user
             for user in with_email(users, keyring.mac("email", email_key(email)))
             if _matches(user, state, role, prefix)
         ]
-        logins, after = page_of_accounts(
-            found,
-            order_by=listing.key,
-            descending=listing.descending,
-            after=listing.after,
-            start=listing.start,
-            limit=listing.limit,
+        logins, after = page_of_accounts(found, **paging)
+        length: int | None = len(found)
+    else:
+        logins, after = users.catalog.query(
+            state=state, role=role, login_prefix=prefix, **paging
         )
-        return [users[login] for login in logins], after, len(found)
-    logins, after = users.catalog.query(
-        order_by=listing.key,
-        descending=listing.descending,
-        state=state,
-        role=role,
-        login_prefix=prefix,
-        after=listing.after,
-        start=listing.start,
-        limit=listing.limit,
-    )
-    length = None if prefix else users.catalog.count(state, role)
+        length = None if prefix else users.catalog.count(state, role)
     return [users[login] for login in logins], after, length
 
 
